@@ -1,0 +1,54 @@
+"""``mx.nd``: the NDArray and the functions that create and combine NDArrays."""
+
+from . import random
+from .creation import (
+    arange,
+    array,
+    batch_dot,
+    concat,
+    concatenate,
+    dot,
+    empty,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    one_hot,
+    ones,
+    ones_like,
+    split,
+    stack,
+    waitall,
+    zeros,
+    zeros_like,
+)
+from .functions import *  # noqa: F403 - the operator spellings, listed in functions.__all__
+from .functions import __all__ as _function_names
+from .ndarray import NDArray
+
+__all__ = [
+    "NDArray",
+    "random",
+    "arange",
+    "array",
+    "batch_dot",
+    "concat",
+    "concatenate",
+    "dot",
+    "empty",
+    "eye",
+    "from_dlpack",
+    "from_numpy",
+    "full",
+    "full_like",
+    "one_hot",
+    "ones",
+    "ones_like",
+    "split",
+    "stack",
+    "waitall",
+    "zeros",
+    "zeros_like",
+    *_function_names,
+]

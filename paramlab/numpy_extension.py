@@ -1,0 +1,26 @@
+"""``mx.npx``: MXNet's NumPy extensions (modes, devices and neural-network operators)."""
+
+from __future__ import annotations
+
+from .context import cpu, cpu_pinned, current_context, gpu, num_gpus
+from .ndarray import creation as _creation
+from .ndarray import functions as _f
+from .util import is_np_array, is_np_shape, reset_np, set_np, use_np
+
+__all__ = [
+    "set_np", "reset_np", "is_np_array", "is_np_shape", "use_np", "cpu", "gpu", "cpu_pinned",
+    "num_gpus", "current_context", "current_device", "relu", "sigmoid", "softmax",
+    "log_softmax", "batch_dot", "topk", "pick", "one_hot", "waitall", "seed",
+]  # fmt: skip
+
+current_device = current_context
+relu, sigmoid, softmax, log_softmax = _f.relu, _f.sigmoid, _f.softmax, _f.log_softmax
+topk, pick = _f.topk, _f.pick
+batch_dot, one_hot, waitall = _creation.batch_dot, _creation.one_hot, _creation.waitall
+
+
+def seed(seed):
+    """Seed every stream (``mx.random.seed``)."""
+    from . import random
+
+    random.seed(seed)
