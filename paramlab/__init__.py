@@ -15,6 +15,11 @@ from . import ndarray as nd
 from . import numpy as np
 from . import numpy_extension as npx
 from . import autograd, random
+from . import initializer
+from . import initializer as init
+from . import symbol
+from . import symbol as sym
+from . import gluon
 from .base import MXNetError
 from .context import Context, Device, cpu, cpu_pinned, cpu_shared, current_context, gpu, num_gpus
 
@@ -34,6 +39,11 @@ __all__ = [
     "npx",
     "autograd",
     "random",
+    "initializer",
+    "init",
+    "symbol",
+    "sym",
+    "gluon",
     "MXNetError",
     "Context",
     "Device",

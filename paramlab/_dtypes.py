@@ -23,7 +23,7 @@ def canonical(dtype, what="dtype") -> np.dtype:
     """
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except Exception:  # NumPy raises TypeError, ValueError or even SyntaxError for odd strings
         dt = None
     if dt is None or dt not in SUPPORTED:
         raise TypeError(f"{what}: unsupported dtype {dtype!r}; expected one of {_NAMES}")

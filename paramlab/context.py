@@ -74,6 +74,8 @@ class Context:
                 f"Context: device_type must be one of {list(_DEVICE_TYPES)}, got {device_type!r}"
             )
         try:
+            if isinstance(device_id, bool):  # operator.index(True) would give 1
+                raise TypeError
             device_id = operator.index(device_id)
         except TypeError:
             raise TypeError(

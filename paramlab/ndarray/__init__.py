@@ -26,9 +26,14 @@ from .creation import (
 from .functions import *  # noqa: F403 - the operator spellings, listed in functions.__all__
 from .functions import __all__ as _function_names
 from .ndarray import NDArray
+from .nn import *  # noqa: F403 - the neural-network operators, listed in nn.__all__
+from .nn import __all__ as _nn_names
+from .utils import load, save
 
 __all__ = [
     "NDArray",
+    "save",
+    "load",
     "random",
     "arange",
     "array",
@@ -51,4 +56,5 @@ __all__ = [
     "zeros",
     "zeros_like",
     *_function_names,
+    *_nn_names,
 ]

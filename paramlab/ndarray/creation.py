@@ -116,6 +116,8 @@ def full_like(data, fill_value, **kwargs):
 def _host_source(source, dt):
     try:
         return np.asarray(source, dtype=dt)
+    except OverflowError:  # Python ints out of range: wrap around, as MXNet (NumPy 1.x) does
+        return np.asarray(source).astype(dt)
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"array: cannot build a {dt} array from {type(source).__name__} "
@@ -250,7 +252,10 @@ def _check_dot(lhs, rhs, ta, tb, what):
 def dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     """Matrix product: the last axis of ``lhs`` with the first axis of ``rhs``."""
     _check_dot(lhs, rhs, transpose_a, transpose_b, "dot")
-    return apply(linalg.Dot(transpose_a, transpose_b), lhs, rhs)
+    out = apply(linalg.Dot(transpose_a, transpose_b), lhs, rhs)
+    if out.ndim == 0 and not lhs._np_semantics:
+        out = apply(shape_ops.Reshape((1,)), out)  # MXNet 1.x: a 1-D dot has shape (1,)
+    return out
 
 
 def batch_dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):

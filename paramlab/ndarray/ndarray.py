@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 
@@ -32,6 +33,7 @@ from .._autograd.engine import Function
 from .._dtypes import canonical
 from ..base import ContextMismatchError, MXNetError
 from ..context import Context, as_context
+from ..util import is_np_shape
 from ..ops import elementwise as ew
 from ..ops import linalg, reduce, shape
 
@@ -113,6 +115,8 @@ class NDArray:
 
     @classmethod
     def _wrap(cls, raw, ctx, node=None, index=0):
+        if isinstance(raw, np.generic):  # NumPy turns 0-d results into scalars
+            raw = np.asarray(raw)
         out = cls.__new__(cls)
         NDArray.__init__(out, raw, ctx)
         out._node = node
@@ -351,6 +355,8 @@ class NDArray:
 
     def _receive_grad(self, total, grad_req):
         """Take a backward pass's gradient: written or added as ``grad_req`` says."""
+        if hasattr(total, "to_dense"):  # a RowSparseGrad into a dense buffer
+            total = total.to_dense()
         if grad_req == "add":
             self._data += total
         else:
@@ -405,14 +411,21 @@ class NDArray:
 
     def __getitem__(self, key):
         key = self._index_key(key)
-        return apply(shape.GetItem(key), self)
+        out = apply(shape.GetItem(key), self)
+        if out.ndim == 0 and not self._np_semantics and not is_np_shape():
+            out = apply(shape.Reshape((1,)), out)  # MXNet 1.x has no 0-d results
+        return out
 
     def _index_key(self, key):
         """Turn NDArray indices into raw ones; IndexError for out-of-range integers."""
         if isinstance(key, NDArray):
             return key._data.astype(np.int64) if key._data.dtype.kind == "f" else key._data
-        if isinstance(key, tuple):
-            return tuple(self._index_key(k) for k in key)
+        if isinstance(key, tuple):  # NumPy checks each int against its own axis
+            return tuple(
+                (k._data.astype(np.int64) if k._data.dtype.kind == "f" else k._data)
+                if isinstance(k, NDArray) else k
+                for k in key
+            )
         if isinstance(key, (int, np.integer)) and self.ndim:
             n = self.shape[0]
             if not -n <= key < n:
@@ -438,6 +451,10 @@ class NDArray:
                     f"{what}: cannot combine shape {np.shape(raw)} into shape {self.shape} in place"
                 ) from None
         op = _INPLACE[fn_cls]
+        if not self._np_semantics and self._data.dtype.kind in "iu" and _is_scalar(raw):
+            raw = _int_scalar(raw)  # MXNet 1.x takes the scalar in the array's dtype
+            if fn_cls is ew.Divide:  # integer division truncates, as in MXNet
+                op = _truncating_idiv
         try:
             op(self._data, raw)
         except TypeError as exc:  # e.g. float into an int array
@@ -467,6 +484,12 @@ class NDArray:
         if _is_scalar(other):
             s = _python_scalar(other)
             cls = reflected_cls if reflected and reflected_cls is not None else scalar_cls
+            if not self._np_semantics and self._data.dtype.kind in "iu":
+                # MXNet 1.x: the scalar is cast to the array's dtype, and so is the result
+                out = apply(cls(_int_scalar(s)), self)
+                if out._data.dtype != self._data.dtype:
+                    out = apply(ew.Cast(self._data.dtype), out)
+                return out
             return apply(cls(s), self)
         if isinstance(other, (np.ndarray, list, tuple)) or _backend.is_gpu_array(other):
             raise TypeError(
@@ -507,6 +530,15 @@ class NDArray:
 
     def __mod__(self, o):
         return self._compare(o, "mod", keep_dtype=True)
+
+    def __rmod__(self, o):
+        raw = self._operand(o, "mod")
+        out = _backend.xp_of(self._data).mod(raw, self._data).astype(self._data.dtype, copy=False)
+        return self._result_cls._wrap(out, self._ctx)
+
+    def __imod__(self, o):
+        self[:] = self.__mod__(o)
+        return self
 
     def __neg__(self):
         return apply(ew.Negative(), self)
@@ -775,6 +807,15 @@ _INPLACE = {
     ew.Multiply: lambda a, b: a.__imul__(b),
     ew.Divide: lambda a, b: a.__itruediv__(b),
 }
+
+
+def _int_scalar(s):
+    """A Python float scalar truncated to an int (MXNet casts scalars to an int array's dtype)."""
+    return int(s) if isinstance(s, float) and math.isfinite(s) else s
+
+
+def _truncating_idiv(a, b):
+    _backend.xp_of(a).copyto(a, a / b, casting="unsafe")
 
 
 def _rebuild(cls, host, ctx):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as _np
 
 from ..ndarray.ndarray import NDArray
@@ -28,17 +30,29 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's name
     def __repr__(self):
         text = repr(self._host_for_print())
         dt = self._data.dtype
+        if self.size:  # NumPy >= 2.2 names the shape of summarised arrays; MXNet's NumPy did not
+            text = re.sub(r",\s*shape=\([0-9, ]*\)", "", text)
         if "dtype=" in text:
             if dt == _np.float32:
                 text = text[: text.rindex(",")] + ")"
         elif dt not in (_np.dtype(_np.float32), _np.dtype(_np.bool_)):
             text = text[:-1] + f", dtype={dt})"
-        if self._ctx.kind == "gpu":
+        if self._ctx.device_type != "cpu":
             text = text[:-1] + f", ctx={self._ctx})"
         return text
 
     def __str__(self):
-        return str(self._host_for_print())
+        text = str(self._host_for_print())
+        if self._ctx.device_type == "cpu" or self.ndim == 0:
+            return text
+        return f"{text} @{self._ctx}"
+
+    def __format__(self, fmt):
+        if self.ndim == 0:
+            return format(self.item(), fmt)
+        if not fmt:
+            return format(str(self), fmt)
+        raise TypeError(f"cannot format an mx.np.ndarray of shape {self.shape} with {fmt!r}")
 
     def as_nd_ndarray(self):
         """The same memory as a 1.x ``NDArray``."""

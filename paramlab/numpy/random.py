@@ -31,6 +31,6 @@ def randint(low, high=None, size=None, dtype=None, ctx=None, device=None, out=No
 
 def seed(seed):
     """Seed every stream (``mx.random.seed``)."""
-    from ... import random
+    from .. import random  # paramlab.random (this module is paramlab.numpy.random)
 
     random.seed(seed)

@@ -390,7 +390,7 @@ class Sigmoid(Function):
 class Relu(Function):
     def forward(self, a):
         self.mask = a > 0
-        return a * self.mask
+        return xp_of(a).where(self.mask, a, 0).astype(a.dtype, copy=False)  # no -0.0
 
     def backward(self, g):
         return (g * self.mask,)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._autograd import Function
 from .._backend import xp_of
 
@@ -40,10 +42,19 @@ class _Reduce(Function):
     def expand(self, g):
         return g.reshape(self.kept_shape)
 
+    def out_dtype(self, dt, mean=False):
+        """MXNet's result dtype: 1.x (``as_1d``) keeps the input's; NumPy mode gives
+        bool sums int64 and integer means float32."""
+        if dt.kind == "f" or self.as_1d:
+            return dt
+        if mean:
+            return np.dtype(np.float32)
+        return np.dtype(np.int64) if dt.kind == "b" else dt
+
 
 class Sum(_Reduce):
     def reduce(self, a):
-        return a.sum(axis=self.axes, dtype=a.dtype if a.dtype.kind == "f" else None)
+        return a.sum(axis=self.axes, dtype=self.out_dtype(a.dtype))
 
     def backward(self, g):
         xp = xp_of(g)
@@ -56,7 +67,7 @@ class Mean(_Reduce):
         for i in self.axes:
             n *= a.shape[i]
         self.n = max(n, 1)
-        return a.mean(axis=self.axes, dtype=a.dtype if a.dtype.kind == "f" else None)
+        return a.mean(axis=self.axes, dtype=self.out_dtype(a.dtype, mean=True))
 
     def backward(self, g):
         xp = xp_of(g)
@@ -66,7 +77,7 @@ class Mean(_Reduce):
 class Prod(_Reduce):
     def reduce(self, a):
         self.a = a
-        self.out = a.prod(axis=self.axes, keepdims=True)
+        self.out = a.prod(axis=self.axes, keepdims=True, dtype=self.out_dtype(a.dtype))
         return self.out.reshape([n for i, n in enumerate(a.shape) if i not in self.axes])
 
     def backward(self, g):

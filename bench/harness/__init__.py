@@ -1,0 +1,1 @@
+"""Benchmark harness: case catalogue, timing, worker protocol, runner and report."""

@@ -1,0 +1,1 @@
+"""Workload bodies: Gluon-API (shared by paramlab and MXNet), NumPy floor, PyTorch."""

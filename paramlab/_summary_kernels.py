@@ -1,0 +1,408 @@
+"""Fused CPU kernels behind :mod:`paramlab.summary` (NumPy only, private).
+
+An array is cut into cache-sized blocks (contiguous views where the layout
+allows, small copies otherwise). Each block is visited once and yields its
+element count, sum, sum of squared deviations from its own mean (``M2``), min,
+max, zero count and non-finite counts, plus its histogram counts. Blocks are
+combined in block order with the parallel-axis formula, so results do not depend
+on how many threads visited the blocks.
+
+Histogram "slots" are ``n + 2`` counters: slot 0 counts finite values below the
+first edge, slots ``1..n`` the bins, slot ``n + 1`` finite values above the last
+edge. Bin ``i`` holds ``edges[i] <= v < edges[i + 1]``; the last bin also holds
+``v == edges[-1]`` (NumPy's rule). Comparisons are made in float64.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import math
+import os
+import threading
+
+import numpy as np
+
+BLOCK = 1 << 16
+"""Elements per block: the float64 scratch buffers stay in a core's L2 cache."""
+
+_MAGIC = 1.5 * 2.0**52  # adding it to a small integer-valued float puts the integer in the low bits
+_MAGIC_BITS = int(np.array(_MAGIC).view(np.int64))
+_UNIFORM_MAX_DEVIATION = 1e-3  # edges farther than this (in bins) from a uniform grid: searchsorted
+_DOT_CHUNK = 8192  # BLAS dot products stay single-threaded below 10000 elements
+_TOLERANCE_MARGIN = 1e-9  # bins; far above the rounding error of the arithmetic bin position
+
+
+# --------------------------------------------------------------------------- edges
+class Binner:
+    """Precomputed facts about fixed histogram edges.
+
+    Parameters
+    ----------
+    edges : numpy.ndarray
+        1-D, strictly increasing, finite float64 edges (validated by the caller).
+    """
+
+    def __init__(self, edges: np.ndarray):
+        self.edges = np.ascontiguousarray(edges, dtype=np.float64)
+        self.bins = self.edges.size - 1
+        self.lo = float(self.edges[0])
+        self.hi = float(self.edges[-1])
+        self.scale, self.tolerance = _uniform_grid(self.edges)
+
+    @property
+    def uniform(self) -> bool:
+        """Whether bins are found by arithmetic (equal widths) rather than by search."""
+        return self.scale is not None
+
+    def new_slots(self) -> np.ndarray:
+        """A zeroed int64 slot counter array (below, bins..., above)."""
+        return np.zeros(self.bins + 2, dtype=np.int64)
+
+    def exact_slots(self, values: np.ndarray) -> np.ndarray:
+        """Slots of finite float64 ``values`` by binary search (exact)."""
+        slots = np.searchsorted(self.edges, values, side="right")
+        slots[values == self.hi] = self.bins
+        return slots
+
+
+def _uniform_grid(edges: np.ndarray) -> tuple[float | None, float]:
+    """``(bins per unit, tolerance in bins)`` when the edges are equally spaced, else ``(None, 0)``.
+
+    The tolerance bounds how far an edge may sit from its arithmetic position,
+    plus a margin for rounding; values whose arithmetic position lies within it of
+    an integer are re-checked against the true edges.
+    """
+    bins = edges.size - 1
+    with np.errstate(all="ignore"):
+        scale = bins / (edges[-1] - edges[0])
+        positions = (edges - edges[0]) * scale
+        deviation = float(np.max(np.abs(positions - np.arange(bins + 1))))
+    if not (math.isfinite(scale) and math.isfinite(deviation)):
+        return None, 0.0
+    if deviation > _UNIFORM_MAX_DEVIATION:
+        return None, 0.0
+    return float(scale), deviation + _TOLERANCE_MARGIN
+
+
+# --------------------------------------------------------------------------- blocks
+def block_views(x: np.ndarray, block: int = BLOCK, c_order: bool = False) -> list[np.ndarray]:
+    """Views of ``x`` covering each element once, each with at most ``block`` elements.
+
+    Contiguous arrays are cut as one flat view (in memory order, or C order when
+    ``c_order``); other layouts are cut along their leading axes, in C order and
+    by shape alone, so two arrays of one shape are cut alike.
+    """
+    if x.ndim == 0:
+        return [x.reshape(1)]
+    if x.flags.c_contiguous or (not c_order and x.flags.f_contiguous):
+        flat = x.reshape(-1) if x.flags.c_contiguous else x.ravel(order="K")
+        return [flat[i : i + block] for i in range(0, flat.size, block)]
+    return [x[index] for index in _partition(x.shape, block)]
+
+
+def paired_views(a: np.ndarray, b: np.ndarray, block: int = BLOCK):
+    """Block views of two same-shaped arrays that cover the same elements pairwise (C order)."""
+    if a.flags.c_contiguous and b.flags.c_contiguous:
+        return block_views(a, block, c_order=True), block_views(b, block, c_order=True)
+    parts = list(_partition(a.shape, block))
+    return [a[i] for i in parts], [b[i] for i in parts]
+
+
+def _partition(shape: tuple[int, ...], block: int, prefix: tuple = ()):
+    inner = math.prod(shape[1:])
+    if inner <= block:
+        rows = max(1, block // max(inner, 1))
+        for start in range(0, shape[0], rows):
+            yield prefix + (slice(start, min(start + rows, shape[0])),)
+        return
+    for i in range(shape[0]):
+        yield from _partition(shape[1:], block, prefix + (i,))
+
+
+class Workspace:
+    """Per-thread scratch of one block each, reused within a block to stay in cache.
+
+    ``f64`` holds the block as float64, then its deviations from the block mean,
+    then the bin positions and their fractional parts; ``aux`` holds the floors of
+    the positions, then (viewed as int64) the slots.
+    """
+
+    def __init__(self, block: int = BLOCK):
+        self.block = block
+        self.f64 = np.empty(block, dtype=np.float64)
+        self.aux = np.empty(block, dtype=np.float64)
+        self.mask = np.empty(block, dtype=bool)
+        self._raw: dict[np.dtype, np.ndarray] = {}
+
+    def flat(self, view: np.ndarray) -> np.ndarray:
+        """``view`` as a 1-D contiguous array (a copy into scratch when it is strided)."""
+        if view.flags.c_contiguous:
+            return view.reshape(-1)
+        buf = self._raw.get(view.dtype)
+        if buf is None:
+            buf = self._raw[view.dtype] = np.empty(self.block, dtype=view.dtype)
+        out = buf[: view.size]
+        np.copyto(out.reshape(view.shape), view)
+        return out
+
+
+# --------------------------------------------------------------------------- per block
+@dataclasses.dataclass
+class BlockResult:
+    """What one block contributes; ``count`` and the moments cover finite values only."""
+
+    count: int = 0
+    total: float = 0.0
+    m2: float = 0.0
+    vmin: float = math.inf
+    vmax: float = -math.inf
+    zeros: int = 0
+    nan: int = 0
+    posinf: int = 0
+    neginf: int = 0
+
+
+def process_block(view, ws: Workspace, binner: Binner | None, want_stats: bool, slots):
+    """Statistics (when ``want_stats``) and histogram slots (when ``binner``) of one block."""
+    v = ws.flat(view)
+    if want_stats:
+        if v.dtype == np.float64:
+            as_f64 = v
+        else:
+            as_f64 = ws.f64[: v.size]
+            np.copyto(as_f64, v)
+        total = float(as_f64.sum())
+        if v.dtype.kind == "f" and not math.isfinite(total):
+            return _mixed_block(v, ws, binner, want_stats, slots)
+        return _finite_block(v, as_f64, total, ws, binner, slots)
+    vmin, vmax = float(v.min()), float(v.max())
+    if v.dtype.kind == "f" and not (math.isfinite(vmin) and math.isfinite(vmax)):
+        return _mixed_block(v, ws, binner, want_stats, slots)
+    if binner is not None:
+        bin_block(v, vmin, vmax, ws, binner, slots)
+    return BlockResult()
+
+
+def _finite_block(v, as_f64, total, ws, binner, slots) -> BlockResult:
+    n = v.size
+    mean = total / n
+    dev = np.subtract(as_f64, mean, out=ws.f64[:n])
+    m2 = sum_of_squares(dev)
+    vmin, vmax = float(v.min()), float(v.max())
+    zeros = int(np.count_nonzero(np.equal(v, 0, out=ws.mask[:n])))
+    if binner is not None:
+        usable = math.isfinite(m2)
+        bin_block(v, vmin, vmax, ws, binner, slots, dev if usable else None, mean)
+    return BlockResult(n, total, m2, vmin, vmax, zeros)
+
+
+def sum_of_squares(a: np.ndarray) -> float:
+    """``a @ a`` for 1-D float64 ``a``, by BLAS calls too short for BLAS to start threads.
+
+    (OpenBLAS splits a dot product of more than 10000 elements across its threads,
+    which stalls badly when other processes hold the other cores.)
+    """
+    full = a.size - a.size % _DOT_CHUNK
+    rows = a[:full].reshape(-1, _DOT_CHUNK)
+    total = sum(map(np.dot, rows, rows))
+    if full < a.size:
+        total += np.dot(a[full:], a[full:])
+    return float(total)
+
+
+def _mixed_block(v, ws, binner, want_stats, slots) -> BlockResult:
+    """A float block holding NaN or infinities: count them, then treat the finite rest."""
+    n = v.size
+    finite = np.isfinite(v, out=ws.mask[:n])
+    rest = v[finite]
+    nan = int(np.count_nonzero(np.isnan(v)))
+    posinf = int(np.count_nonzero(v == np.inf))
+    neginf = n - rest.size - nan - posinf
+    result = BlockResult()
+    if rest.size and want_stats:
+        as_f64 = rest.astype(np.float64)
+        result = _finite_block(rest, as_f64, float(as_f64.sum()), ws, binner, slots)
+    elif rest.size and binner is not None:
+        bin_block(rest, float(rest.min()), float(rest.max()), ws, binner, slots)
+    result.nan, result.posinf, result.neginf = nan, posinf, neginf
+    return result
+
+
+def bin_block(v, vmin, vmax, ws, binner, slots, dev=None, mean=0.0) -> None:
+    """Add the slots of finite block ``v`` (min ``vmin``, max ``vmax``) to ``slots``.
+
+    Equal-width edges: position ``(v - lo) * scale`` in float64, its floor is the
+    bin; values whose position lies within the tolerance of an integer are
+    re-checked against the true edges by binary search. ``dev`` (``v - mean``),
+    when given, saves a conversion for blocks inside the edges.
+    """
+    n = v.size
+    if not binner.uniform:
+        values = v if v.dtype == np.float64 else v.astype(np.float64)
+        slots += np.bincount(binner.exact_slots(values), minlength=binner.bins + 2)
+        return
+    inside = vmin >= binner.lo and vmax <= binner.hi
+    pos = ws.f64[:n]  # may be ``dev`` itself: the deviations are used up here
+    if inside and dev is not None:
+        np.add(dev, mean - binner.lo, out=pos)
+    else:
+        np.subtract(v, binner.lo, out=pos, dtype=np.float64)
+    np.multiply(pos, binner.scale, out=pos)
+    if not inside:
+        np.clip(pos, -0.5, binner.bins + 0.5, out=pos)
+    floor = np.floor(pos, out=ws.aux[:n])
+    frac = np.subtract(pos, floor, out=pos)
+    np.add(floor, _MAGIC, out=floor)
+    slot = floor.view(np.int64)
+    np.subtract(slot, _MAGIC_BITS - 1, out=slot)
+    slots += np.bincount(slot, minlength=binner.bins + 2)
+    tol = binner.tolerance
+    if float(frac.min()) < tol or float(frac.max()) > 1.0 - tol:
+        _correct_near_edges(v, frac, slot, binner, slots)
+
+
+def _correct_near_edges(v, frac, slot, binner, slots) -> None:
+    tol = binner.tolerance
+    near = np.flatnonzero((frac < tol) | (frac > 1.0 - tol))
+    values = v[near].astype(np.float64)
+    width = binner.bins + 2
+    slots += np.bincount(binner.exact_slots(values), minlength=width)
+    slots -= np.bincount(slot[near], minlength=width)
+
+
+def extremes(x: np.ndarray) -> tuple[float, float] | None:
+    """``(min, max)`` of a non-empty array whose elements are all finite, else None.
+
+    One cheap pass (two SIMD reductions per cache-resident block); lets
+    :func:`paramlab.summary.summarize` choose edges before its fused pass.
+    """
+    if x.size == 0:
+        return None
+    vmin, vmax = math.inf, -math.inf
+    for view in block_views(x):
+        lo, hi = float(view.min()), float(view.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return None
+        vmin, vmax = min(vmin, lo), max(vmax, hi)
+    return vmin, vmax
+
+
+# --------------------------------------------------------------------------- whole array
+@dataclasses.dataclass
+class ScanResult:
+    """Combined block results: finite-value moments, extremes and counts, and slots."""
+
+    count: int
+    mean: float | None
+    m2: float
+    sumsq: float
+    vmin: float | None
+    vmax: float | None
+    zeros: int
+    nan: int
+    posinf: int
+    neginf: int
+    slots: np.ndarray | None
+
+
+_EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
+_EXECUTOR_LOCK = threading.Lock()
+MIN_ELEMENTS_PER_THREAD = 1 << 20
+
+
+def default_threads() -> int:
+    """Threads used by :func:`scan` when none are asked for (1: see the module notes)."""
+    return 1
+
+
+def max_threads() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = concurrent.futures.ThreadPoolExecutor(
+                max_workers=max(2, max_threads()), thread_name_prefix="paramlab-summary"
+            )
+        return _EXECUTOR
+
+
+def scan(x: np.ndarray, binner: Binner | None = None, want_stats: bool = True,
+         threads: int | None = None) -> ScanResult:
+    """Visit every block of ``x`` once; return the combined statistics and slots.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Any shape and layout; bool, integer or floating dtype.
+    binner : Binner, optional
+        Edges to histogram against; no histogram when omitted.
+    want_stats : bool
+        Whether to compute moments (non-finite counts are always computed).
+    threads : int, optional
+        Worker threads; blocks and their combination order do not depend on it.
+    """
+    views = block_views(x)
+    threads = default_threads() if threads is None else max(1, int(threads))
+    threads = min(threads, max(1, x.size // MIN_ELEMENTS_PER_THREAD))
+    results: list[BlockResult | None] = [None] * len(views)
+    slot_parts = [binner.new_slots() if binner is not None else None for _ in range(threads)]
+
+    def work(worker: int) -> None:
+        ws = Workspace()
+        with np.errstate(all="ignore"):  # inf - inf in a block sum is expected and handled
+            for i in range(worker, len(views), threads):
+                results[i] = process_block(views[i], ws, binner, want_stats, slot_parts[worker])
+
+    if threads == 1:
+        work(0)
+    else:
+        for future in [_executor().submit(work, w) for w in range(threads)]:
+            future.result()
+    slots = None if binner is None else np.sum(slot_parts, axis=0, dtype=np.int64)
+    return combine(results, slots)
+
+
+def combine(results: list[BlockResult], slots: np.ndarray | None) -> ScanResult:
+    """Merge block results in order: exact sums (``math.fsum``) and the parallel-axis formula."""
+    parts = [r for r in results if r.count]
+    count = sum(r.count for r in parts)
+    nan = sum(r.nan for r in results)
+    posinf = sum(r.posinf for r in results)
+    neginf = sum(r.neginf for r in results)
+    zeros = sum(r.zeros for r in results)
+    if not count:
+        return ScanResult(0, None, 0.0, 0.0, None, None, zeros, nan, posinf, neginf, slots)
+    mean = _fsum(r.total for r in parts) / count
+    with np.errstate(all="ignore"):
+        spread = [r.m2 + r.count * (r.total / r.count - mean) ** 2 for r in parts]
+        sumsq = [r.m2 + r.total * (r.total / r.count) for r in parts]
+    return ScanResult(
+        count=count,
+        mean=mean,
+        m2=_fsum(spread),
+        sumsq=_fsum(sumsq),
+        vmin=min(r.vmin for r in parts),
+        vmax=max(r.vmax for r in parts),
+        zeros=zeros,
+        nan=nan,
+        posinf=posinf,
+        neginf=neginf,
+        slots=slots,
+    )
+
+
+def _fsum(values) -> float:
+    """``math.fsum`` that returns inf/NaN instead of raising on overflow or NaN input."""
+    values = list(values)
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        return float(np.sum(values))

@@ -1,0 +1,693 @@
+"""``Parameter`` and ``Constant``: one value, a replica on every context, a gradient per replica.
+
+State is explicit data:
+
+- ``_replicas``: a dict Context -> NDArray in context-list order (empty until initialized);
+- ``_grads``: a dict Context -> NDArray gradient buffer (empty for ``grad_req='null'``);
+- ``_pending``: a frozen :class:`PendingInit` while initialization is deferred, else None.
+
+Every method validates first and mutates after, so a call that raises leaves
+every replica, gradient, shape and attribute as it was. Changes are announced
+to weakly held observers (:meth:`Parameter.observe`); with none, nothing is done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+import warnings
+import weakref
+
+import numpy as np
+
+from .. import _backend
+from .. import initializer as _init
+from .._autograd import state as _ag_state
+from .._dtypes import canonical
+from ..base import DeferredInitializationError
+from ..context import Context, as_context_list, current_context
+from ..ndarray.ndarray import NDArray
+from ..util import is_np_array, is_np_shape
+
+__all__ = ["Parameter", "Constant", "DeferredInitializationError", "PendingInit", "tensor_types"]
+
+tensor_types = (NDArray,)
+
+_GRAD_REQS = ("write", "add", "null")
+_STYPES = ("default", "row_sparse", "csr")
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingInit:
+    """What a deferred ``initialize()`` asked for, applied once the shape is known."""
+
+    init: object
+    ctx_list: tuple
+    default_init: object
+    data: object = None  # values stashed by set_data while deferred (an NDArray)
+
+
+def _ctx_key(ctx: Context):
+    """Replica lookup key: cpu, cpu_pinned and cpu_shared share one class (as in MXNet)."""
+    return (ctx.kind, ctx.device_id)
+
+
+def _shape_tuple(shape, name):
+    if shape is None:
+        return None
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        return (int(shape),)
+    try:
+        return tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(
+            f"Parameter '{name}': shape must be an int or a tuple of ints, got {shape!r}"
+        ) from None
+
+
+class Parameter:
+    """A parameter of a Block: a value on each of its contexts, and their gradients.
+
+    Parameters
+    ----------
+    name : str, default 'weight'
+        The name (MXNet 1.x requires it; 2.0 defaults it).
+    grad_req : {'write', 'add', 'null'}
+    shape : int or tuple of int, optional
+        Unknown dimensions are 0 (-1 under NumPy-shape semantics).
+    dtype : dtype, default numpy.float32
+    lr_mult, wd_mult : float
+    init : Initializer, str or None
+    allow_deferred_init : bool
+    differentiable : bool
+    stype, grad_stype : {'default', 'row_sparse', 'csr'}
+
+    Examples
+    --------
+    >>> import paramlab as mx
+    >>> w = mx.gluon.Parameter('fc_weight', shape=(2, 3), init=mx.init.One())
+    >>> w.initialize(ctx=[mx.cpu(0), mx.cpu(1)])
+    >>> [d.context for d in w.list_data()]
+    [cpu(0), cpu(1)]
+    >>> w.data(mx.cpu(1)).asnumpy().sum()
+    np.float32(6.0)
+    """
+
+    def __init__(self, name="weight", grad_req="write", shape=None, dtype=np.float32,
+                 lr_mult=1.0, wd_mult=1.0, init=None, allow_deferred_init=False,
+                 differentiable=True, stype="default", grad_stype="default"):
+        if not isinstance(name, str):
+            raise TypeError(f"Parameter: name must be a string, got {name!r}")
+        for what, value in (("grad_stype", grad_stype), ("stype", stype)):
+            if value not in _STYPES:
+                raise ValueError(
+                    f"Parameter '{name}': {what} must be one of {list(_STYPES)}, got {value!r}"
+                )
+        canonical(dtype, f"Parameter '{name}': dtype")
+        self.name = name
+        self._shape = None
+        self._set_shape_checked(_shape_tuple(shape, name), first=True)
+        self._dtype = dtype
+        self.lr_mult = lr_mult
+        self.wd_mult = wd_mult
+        self.init = init
+        self._allow_deferred_init = bool(allow_deferred_init)
+        self._differentiable = bool(differentiable)
+        self._stype = stype
+        self._grad_stype = grad_stype
+        self._replicas: dict[tuple, NDArray] = {}
+        self._ctx_list: list[Context] = []
+        self._grads: dict[tuple, NDArray] = {}
+        self._pending: PendingInit | None = None
+        self._observers: list | None = None
+        self._var = None
+        self._trainer = None
+        self._grad_req = "null"
+        self.grad_req = grad_req
+
+    # ------------------------------------------------------------------ observers
+    def observe(self, callback):
+        """Call ``callback(param, event, info)`` on every change; held weakly.
+
+        Events: 'initialized', 'deferred', 'data_set', 'grad_zeroed', 'grad_req',
+        'cast', 'ctx_reset', 'grad_written', 'step'. Returns the callback.
+        """
+        ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else weakref.ref(
+            callback
+        )
+        if self._observers is None:
+            self._observers = []
+        self._observers.append(ref)
+        return callback
+
+    def unobserve(self, callback):
+        """Stop calling ``callback``."""
+        if self._observers:
+            self._observers = [r for r in self._observers if r() not in (None, callback)]
+
+    def _notify(self, event, **info):
+        if not self._observers:
+            return
+        alive = []
+        for ref in self._observers:
+            cb = ref()
+            if cb is not None:
+                alive.append(ref)
+                cb(self, event, info)
+        self._observers = alive
+
+    def _on_grad_written(self, replica):
+        if self._observers:
+            self._notify("grad_written", ctx=replica.context)
+
+    # ------------------------------------------------------------------ repr
+    def __repr__(self):
+        return f"{type(self).__name__} {self.name} (shape={self.shape}, dtype={self._dtype})"
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def grad_req(self):
+        """How backward writes gradients: 'write', 'add' or 'null'."""
+        return self._grad_req
+
+    @grad_req.setter
+    def grad_req(self, req):
+        if req not in _GRAD_REQS:
+            raise ValueError(
+                f"Parameter '{self.name}': grad_req must be one of 'write', 'add', or 'null', "
+                f"but got {req!r}"
+            )
+        if not self._differentiable:
+            req = "null"
+        if req == self._grad_req:
+            return
+        self._grad_req = req
+        if req == "null":
+            self._grads = {}
+            for r in self._replicas.values():
+                r._grad, r._grad_req, r._node = None, "null", None
+        elif self._replicas:
+            self._grads = self._new_grads(self._replicas)
+            self._attach(self._replicas, self._grads)
+        if self._replicas:
+            self._notify("grad_req", grad_req=req)
+
+    @property
+    def shape(self):
+        """The shape; unknown dimensions read 0 (-1 under NumPy-shape semantics)."""
+        if self._shape is None:
+            return None
+        if is_np_shape():
+            return tuple(-1 if d == 0 else d for d in self._shape)
+        return self._shape
+
+    @shape.setter
+    def shape(self, new_shape):
+        self._set_shape_checked(_shape_tuple(new_shape, self.name))
+
+    def _merged_shape(self, new_shape):
+        """The shape after assigning ``new_shape``: unknown dims filled, nothing else changed."""
+        if self._shape is None or new_shape is None:
+            return new_shape
+        if len(self._shape) != len(new_shape) or any(
+            cur not in (0, -1) and cur != new for cur, new in zip(self._shape, new_shape)
+        ):
+            raise ValueError(
+                f"Parameter '{self.name}': expected shape {new_shape} is incompatible with "
+                f"given shape {self.shape}"
+            )
+        return tuple(new if cur in (0, -1) else cur for cur, new in zip(self._shape, new_shape))
+
+    def _set_shape_checked(self, new_shape, first=False):
+        if new_shape is not None and any(d < -1 for d in new_shape):
+            raise ValueError(
+                f"Parameter '{self.name}': shape dimensions must be >= 0 (or -1 for unknown), "
+                f"got {new_shape}"
+            )
+        merged = new_shape if first else self._merged_shape(new_shape)
+        self._shape = None if merged is None else tuple(0 if d == -1 else d for d in merged)
+
+    def _shape_known(self, shape=None):
+        shape = self._shape if shape is None else shape
+        if shape is None:
+            return False
+        if not shape and not is_np_shape():
+            return False
+        return all(d > 0 for d in shape) or (is_np_shape() and all(d >= 0 for d in shape)
+                                             and 0 not in shape)
+
+    @property
+    def dtype(self):
+        """The element type (as given); assigning casts."""
+        return self._dtype
+
+    @dtype.setter
+    def dtype(self, dtype):
+        self.cast(dtype)
+
+    @property
+    def stype(self):
+        """The storage type of the values."""
+        return self._stype
+
+    @property
+    def grad_stype(self):
+        """The storage type of the gradients."""
+        return self._grad_stype
+
+    @property
+    def allow_deferred_init(self):
+        return self._allow_deferred_init
+
+    @property
+    def differentiable(self):
+        return self._differentiable
+
+    # ------------------------------------------------------------------ state checks
+    def _check_initialized(self, what):
+        if self._replicas:
+            return
+        if self._pending is not None:
+            raise DeferredInitializationError(
+                f"Parameter '{self.name}' has not been initialized yet because initialization "
+                "was deferred. Actual initialization happens during the first forward pass. "
+                "Please pass one batch of data through the network before accessing Parameters. "
+                "You can also avoid deferred initialization by specifying in_units, "
+                "num_features, etc., for network layers."
+            )
+        raise RuntimeError(
+            f"Parameter '{self.name}' has not been initialized. Note that you should "
+            "initialize parameters and create Trainer with Block.collect_params() instead of "
+            "Block.params because the later does not include Parameters of nested child Blocks"
+        )
+
+    def _check_dense(self, what):
+        if self._stype != "default":
+            raise RuntimeError(
+                f"Cannot return a copy of Parameter '{self.name}' via {what}() because its "
+                f"storage type is {self._stype}. Please use row_sparse_data() instead."
+            )
+
+    def _lookup(self, table, ctx, what):
+        if ctx is None:
+            if len(self._ctx_list) == 1:
+                return table[_ctx_key(self._ctx_list[0])]
+            ctx = current_context()
+        ctx = as_context_list(ctx, f"Parameter '{self.name}': {what}: ctx")[0]
+        try:
+            return table[_ctx_key(ctx)]
+        except KeyError:
+            raise RuntimeError(
+                f"Parameter '{self.name}' was not initialized on context {ctx}. It was only "
+                f"initialized on {self._ctx_list}."
+            ) from None
+
+    def _check_grad(self):
+        if self._grad_req == "null":
+            raise RuntimeError(
+                f"Cannot get gradient array for Parameter '{self.name}' because grad_req='null'"
+            )
+
+    # ------------------------------------------------------------------ data and gradients
+    def data(self, ctx=None):
+        """The live replica on ``ctx`` (the only one, or the current context's)."""
+        self._check_dense("data")
+        self._check_initialized("data")
+        return self._lookup(self._replicas, ctx, "data")
+
+    def list_data(self):
+        """The replicas, in context-list order."""
+        self._check_dense("list_data")
+        self._check_initialized("list_data")
+        return [self._replicas[_ctx_key(c)] for c in self._ctx_list]
+
+    def grad(self, ctx=None):
+        """The gradient buffer on ``ctx``."""
+        self._check_initialized("grad")
+        self._check_grad()
+        return self._lookup(self._grads, ctx, "grad")
+
+    def list_grad(self):
+        """The gradient buffers, in context-list order."""
+        self._check_initialized("list_grad")
+        self._check_grad()
+        return [self._grads[_ctx_key(c)] for c in self._ctx_list]
+
+    def list_ctx(self):
+        """The contexts this parameter lives on (the pending list while deferred)."""
+        if self._replicas:
+            return list(self._ctx_list)
+        if self._pending is not None:
+            return list(self._pending.ctx_list)
+        raise RuntimeError(f"Parameter '{self.name}' has not been initialized")
+
+    list_device = list_ctx
+
+    def zero_grad(self):
+        """Set every gradient buffer to 0 (a no-op without gradients)."""
+        if not self._grads:
+            return
+        for g in self._grads.values():
+            if g.stype == "default":
+                g._data.fill(0)
+                g._version += 1
+            else:
+                g._zero_grad()
+        if self._observers:
+            self._notify("grad_zeroed")
+
+    # ------------------------------------------------------------------ initialization
+    def initialize(self, init=None, ctx=None, default_init=None, force_reinit=False,
+                   device=None, structural_name=""):
+        """Create the replicas (and gradients) on ``ctx``.
+
+        The initializer is ``init`` if given, else the parameter's own ``init``,
+        else ``default_init`` (``Uniform()``). With an unknown shape and
+        ``allow_deferred_init`` the request is stored until the shape is known.
+        """
+        if self._replicas and not force_reinit:
+            warnings.warn(
+                f"Parameter '{self.name}' is already initialized, ignoring. "
+                "Set force_reinit=True to re-initialize.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return
+        if ctx is None:
+            ctx = device
+        ctx_list = tuple(as_context_list(ctx, f"Parameter '{self.name}': initialize: ctx"))
+        if len({_ctx_key(c) for c in ctx_list}) != len(ctx_list):
+            raise ValueError(
+                f"Parameter '{self.name}': initialize: contexts must be distinct, got "
+                f"{list(ctx_list)}"
+            )
+        for c in ctx_list:
+            _backend.check_device(c)
+        default_init = _init.Uniform() if default_init is None else default_init
+        chosen = init if init is not None else (self.init if self.init is not None else default_init)
+        request = PendingInit(chosen, ctx_list, default_init)
+        if not self._shape_known():
+            if not self._allow_deferred_init:
+                raise ValueError(
+                    f"Cannot initialize Parameter '{self.name}' because it has invalid shape: "
+                    f"{self.shape}."
+                )
+            self._replicas, self._grads, self._ctx_list = {}, {}, []
+            self._pending = request
+            self._notify("deferred", ctx=list(ctx_list))
+            return
+        self._complete(request)
+
+    def _finish_deferred_init(self):
+        """Complete a deferred initialization once the shape is known (used by blocks)."""
+        if self._pending is None:
+            return
+        if not self._shape_known():
+            raise ValueError(
+                f"Cannot initialize Parameter '{self.name}' because it has invalid shape: "
+                f"{self.shape}. Please specify in_units, in_channels, etc for Blocks."
+            )
+        self._complete(self._pending)
+        self._notify("deferred_done")
+
+    def _initial_value(self, request: PendingInit):
+        """The first replica's value, computed without touching the current state."""
+        first = request.ctx_list[0]
+        xp = _backend.xp_for(first)
+        if request.data is not None:
+            return request.data.copyto(first).astype(self._dtype, copy=False)
+        dtype = canonical(self._dtype, f"Parameter '{self.name}': dtype")
+        with _backend.device_scope(first):
+            arr = NDArray._wrap(xp.zeros(self._shape, dtype), first)
+        desc = _init.InitDesc(self.name, attrs={"__init__": request.init})
+        prev = _ag_state.set_recording(False)
+        try:
+            _init.create(request.default_init)(desc, arr)
+        finally:
+            _ag_state.set_recording(prev)
+        return arr
+
+    def _complete(self, request: PendingInit):
+        first_value = self._initial_value(request)  # may raise: nothing changed yet
+        replicas = {}
+        for i, c in enumerate(request.ctx_list):
+            value = first_value if i == 0 else first_value.copyto(c)
+            replicas[_ctx_key(c)] = self._to_stype(value)
+        grads = self._new_grads(replicas) if self._grad_req != "null" else {}
+        self._attach(replicas, grads)
+        self._replicas, self._grads = replicas, grads
+        self._ctx_list = list(request.ctx_list)
+        self._pending = None
+        self._notify("initialized", ctx=list(self._ctx_list))
+
+    @staticmethod
+    def _dense_cls():
+        """Replicas made under NumPy-array semantics are ``mx.np.ndarray`` (as in MXNet)."""
+        if is_np_array():
+            from ..numpy import ndarray
+
+            return ndarray
+        return NDArray
+
+    def _to_stype(self, value):
+        if self._stype == "default":
+            return self._dense_cls()._wrap(value._data, value.context)
+        return value.tostype(self._stype)
+
+    def _new_grads(self, replicas):
+        grads = {}
+        for key, r in replicas.items():
+            if self._grad_stype == "default":
+                xp = _backend.xp_for(r.context)
+                with _backend.device_scope(r.context):
+                    raw = xp.zeros(r.shape, canonical(r.dtype))
+                grads[key] = self._dense_cls()._wrap(raw, r.context)
+            else:
+                from ..ndarray import sparse
+
+                grads[key] = sparse.zeros(self._grad_stype, r.shape, ctx=r.context, dtype=r.dtype)
+        return grads
+
+    def _attach(self, replicas, grads):
+        for key, r in replicas.items():
+            g = grads.get(key)
+            r._node = None
+            r._grad, r._grad_req = (g, self._grad_req) if g is not None else (None, "null")
+            r._grad_hook = self._on_grad_written if g is not None else None
+
+    # ------------------------------------------------------------------ set_data, cast, reset_ctx
+    def _as_value(self, data, what):
+        if isinstance(data, NDArray):
+            return data if data.stype == "default" else data.tostype("default")
+        if isinstance(data, np.ndarray) or _backend.is_gpu_array(data):
+            from ..ndarray import creation
+
+            return creation.array(data, dtype=data.dtype)
+        if isinstance(data, (list, tuple)):
+            from ..ndarray import creation
+
+            return creation.array(data)
+        raise TypeError(
+            f"Parameter '{self.name}': {what} expects an NDArray or a NumPy array, got "
+            f"{type(data).__name__}"
+        )
+
+    def set_data(self, data):
+        """Write ``data`` into every replica (converted to the parameter's dtype)."""
+        value = self._as_value(data, "set_data")
+        merged = self._merged_shape(tuple(value.shape))
+        if not self._replicas and self._pending is None:
+            raise RuntimeError(
+                f"Parameter '{self.name}' has not been initialized; call initialize() before "
+                "set_data()"
+            )
+        if self._pending is not None:
+            self._shape = merged
+            self._pending = dataclasses.replace(self._pending, data=value.copy())
+            self._notify("data_set", deferred=True)
+            return
+        if tuple(value.shape) != self._shape:
+            raise ValueError(
+                f"Parameter '{self.name}': set_data expects shape {self._shape}, got {value.shape}"
+            )
+        for c in self._ctx_list:
+            r = self._replicas[_ctx_key(c)]
+            if r.stype == "default":
+                _backend.copy_into(r._data, value._data, r.context, value.context)
+                r._version += 1
+            else:
+                r[:] = value
+        if self._trainer is not None:
+            trainer = self._trainer()
+            if trainer is not None and hasattr(trainer, "_reset_kvstore"):
+                trainer._reset_kvstore()
+        self._notify("data_set")
+
+    def cast(self, dtype):
+        """Convert the values (and gradients) to ``dtype``; before init, only record it."""
+        dt = canonical(dtype, f"Parameter '{self.name}': cast")
+        self._var = None
+        if not self._replicas:
+            self._dtype = dtype
+            return
+        replicas = {k: self._to_stype(r.tostype("default").astype(dt) if r.stype != "default"
+                                      else r.astype(dt)) for k, r in self._replicas.items()}
+        grads = {k: (g.astype(dt) if g.stype == "default" else g.astype(dt))
+                 for k, g in self._grads.items()}
+        self._attach(replicas, grads)
+        self._replicas, self._grads, self._dtype = replicas, grads, dtype
+        self._notify("cast", dtype=dt)
+
+    def _reduce(self):
+        """The value on cpu(0): the single replica, or the average of several (as MXNet)."""
+        from ..context import cpu
+
+        target = cpu(0)
+        values = [r if r.stype == "default" else r.tostype("default")
+                  for r in (self._replicas[_ctx_key(c)] for c in self._ctx_list)]
+        prev = _ag_state.set_recording(False)
+        try:
+            total = values[0].copyto(target)
+            for v in values[1:]:
+                total += v.as_in_context(target)
+            if len(values) > 1:
+                total /= len(values)
+        finally:
+            _ag_state.set_recording(prev)
+        return NDArray._wrap(total._data, target)
+
+    def reset_ctx(self, ctx=None):
+        """Move the parameter to ``ctx`` (several replicas are averaged first)."""
+        ctx_list = tuple(as_context_list(ctx, f"Parameter '{self.name}': reset_ctx: ctx"))
+        if self._replicas:
+            for c in ctx_list:
+                _backend.check_device(c)
+            self._complete(PendingInit(None, ctx_list, None, data=self._reduce()))
+            self._notify("ctx_reset", ctx=list(ctx_list))
+        elif self._pending is not None:
+            self._pending = dataclasses.replace(self._pending, ctx_list=ctx_list)
+            self._notify("ctx_reset", ctx=list(ctx_list))
+        else:
+            raise ValueError(
+                f"Cannot reset context for Parameter '{self.name}' because it has not been "
+                "initialized."
+            )
+
+    reset_device = reset_ctx
+
+    # ------------------------------------------------------------------ symbols and sparse rows
+    def var(self):
+        """A symbol variable describing this parameter (cached until cast)."""
+        if self._var is None:
+            from .. import symbol
+
+            self._var = symbol.var(
+                self.name, shape=self.shape, dtype=self._dtype, lr_mult=self.lr_mult,
+                wd_mult=self.wd_mult, init=self.init, stype=self._stype,
+            )
+        return self._var
+
+    def _check_row_sparse(self, what):
+        if self._stype != "row_sparse":
+            raise RuntimeError(
+                f"Cannot return copies of Parameter '{self.name}' via {what}() because its "
+                f"storage type is {self._stype}. Please use data() instead."
+            )
+
+    def _owning_trainer(self, what):
+        trainer = self._trainer() if self._trainer is not None else None
+        if trainer is None:
+            raise RuntimeError(
+                f"Cannot get row_sparse data for Parameter '{self.name}' when no Trainer is "
+                "created with it."
+            )
+        return trainer
+
+    def row_sparse_data(self, row_id):
+        """The rows ``row_id`` of a row_sparse parameter, pulled into the replica on row_id's context."""
+        self._check_row_sparse("row_sparse_data")
+        if not isinstance(row_id, NDArray):
+            raise TypeError(f"Parameter '{self.name}': row_id must have NDArray type, got "
+                            f"{type(row_id).__name__}")
+        self._check_initialized("row_sparse_data")
+        replica = self._lookup(self._replicas, row_id.context, "row_sparse_data")
+        trainer = self._owning_trainer("row_sparse_data")
+        return trainer._row_sparse_pull(self, replica, row_id)
+
+    def list_row_sparse_data(self, row_id):
+        """The rows ``row_id`` pulled into every replica."""
+        self._check_row_sparse("list_row_sparse_data")
+        if not isinstance(row_id, NDArray):
+            raise TypeError(f"Parameter '{self.name}': row_id must have NDArray type, got "
+                            f"{type(row_id).__name__}")
+        self._check_initialized("list_row_sparse_data")
+        trainer = self._owning_trainer("list_row_sparse_data")
+        return [trainer._row_sparse_pull(self, self._replicas[_ctx_key(c)], row_id, full_idx=True)
+                for c in self._ctx_list]
+
+    def _set_trainer(self, trainer):
+        """Record the Trainer that owns this parameter (one Trainer per row_sparse parameter)."""
+        current = self._trainer() if self._trainer is not None else None
+        if self._stype != "default" and current is not None and current is not trainer:
+            raise RuntimeError(
+                f"Failed to set the trainer for Parameter '{self.name}' because it was already "
+                "set. More than one trainers for a row_sparse Parameter is not supported."
+            )
+        self._trainer = weakref.ref(trainer) if trainer is not None else None
+
+
+class Constant(Parameter):
+    """A parameter that autograd and the Trainer leave alone (``grad_req`` is always 'null').
+
+    ``Constant(value)`` or ``Constant(name, value)``. Non-NDArray values become
+    float32 (as MXNet 1.x's ``nd.array``); an NDArray keeps its dtype.
+    ``set_data`` still changes the replicas (not ``value``).
+
+    >>> import paramlab as mx
+    >>> c = mx.gluon.Constant('c', [[1, 2], [3, 4]])
+    >>> c.initialize()
+    >>> c.data().asnumpy().tolist(), c.grad_req
+    ([[1.0, 2.0], [3.0, 4.0]], 'null')
+    """
+
+    def __init__(self, name, value=None, **kwargs):
+        if value is None and not isinstance(name, str):
+            name, value = "const", name
+        if value is None:
+            raise TypeError(f"Constant '{name}': a value is required")
+        from ..ndarray import creation
+
+        if not isinstance(value, NDArray):
+            value = creation.array(value)
+        self.value = value
+        super().__init__(name, grad_req="null", shape=value.shape, dtype=value.dtype,
+                         init=_ConstantValue(value), differentiable=False)
+
+    @Parameter.grad_req.setter
+    def grad_req(self, req):
+        if req != "null":
+            warnings.warn(
+                f"Constant parameter '{self.name}' does not support grad_req other than "
+                f"'null', and new value {req!r} is ignored.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return
+        Parameter.grad_req.fset(self, "null")
+
+
+class _ConstantValue(_init.Initializer):
+    """The private initializer of a Constant: copies its value."""
+
+    def __init__(self, value):
+        super().__init__()
+        self._value = value
+
+    def _init_weight(self, name, arr):
+        arr[:] = self._value.copyto(arr.context) if self._value.context != arr.context else \
+            self._value
+
+    def dumps(self):
+        import json
+
+        return json.dumps(["constant", {"value": self._value.asnumpy().tolist()}])
