@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 
 .PHONY: lab test lint bench clean-venv
 
@@ -21,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-widgets
 
 lab: $(VENV)/.installed-widgets
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --IdentityProvider.token=$${JUPYTER_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')} $(ROOT_FLAG) notebooks/00_tour.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) --IdentityProvider.token=$${JUPYTER_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')} $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_tour.ipynb
 
 test: $(VENV)/.installed-test
 	@bash tools/ensure_chromium.sh

@@ -7,6 +7,10 @@ max, zero count and non-finite counts, plus its histogram counts. Blocks are
 combined in block order with the parallel-axis formula, so results do not depend
 on how many threads visited the blocks.
 
+Threads: :func:`scan` can spread blocks over worker threads (NumPy releases the
+GIL inside its loops), but on the 2-core development machine, shared with other
+processes, two threads were no faster than one, so one is the default.
+
 Histogram "slots" are ``n + 2`` counters: slot 0 counts finite values below the
 first edge, slots ``1..n`` the bins, slot ``n + 1`` finite values above the last
 edge. Bin ``i`` holds ``edges[i] <= v < edges[i + 1]``; the last bin also holds
@@ -23,8 +27,8 @@ import threading
 
 import numpy as np
 
-BLOCK = 1 << 16
-"""Elements per block: the float64 scratch buffers stay in a core's L2 cache."""
+BLOCK = 1 << 17
+"""Elements per block: the float64 scratch buffers stay in cache (L2 or nearby L3)."""
 
 _MAGIC = 1.5 * 2.0**52  # adding it to a small integer-valued float puts the integer in the low bits
 _MAGIC_BITS = int(np.array(_MAGIC).view(np.int64))
@@ -86,13 +90,14 @@ def _uniform_grid(edges: np.ndarray) -> tuple[float | None, float]:
 
 
 # --------------------------------------------------------------------------- blocks
-def block_views(x: np.ndarray, block: int = BLOCK, c_order: bool = False) -> list[np.ndarray]:
+def block_views(x: np.ndarray, block: int | None = None, c_order: bool = False) -> list[np.ndarray]:
     """Views of ``x`` covering each element once, each with at most ``block`` elements.
 
     Contiguous arrays are cut as one flat view (in memory order, or C order when
     ``c_order``); other layouts are cut along their leading axes, in C order and
     by shape alone, so two arrays of one shape are cut alike.
     """
+    block = block or BLOCK
     if x.ndim == 0:
         return [x.reshape(1)]
     if x.flags.c_contiguous or (not c_order and x.flags.f_contiguous):
@@ -101,11 +106,11 @@ def block_views(x: np.ndarray, block: int = BLOCK, c_order: bool = False) -> lis
     return [x[index] for index in _partition(x.shape, block)]
 
 
-def paired_views(a: np.ndarray, b: np.ndarray, block: int = BLOCK):
+def paired_views(a: np.ndarray, b: np.ndarray, block: int | None = None):
     """Block views of two same-shaped arrays that cover the same elements pairwise (C order)."""
     if a.flags.c_contiguous and b.flags.c_contiguous:
         return block_views(a, block, c_order=True), block_views(b, block, c_order=True)
-    parts = list(_partition(a.shape, block))
+    parts = list(_partition(a.shape, block or BLOCK))
     return [a[i] for i in parts], [b[i] for i in parts]
 
 
@@ -128,8 +133,8 @@ class Workspace:
     the positions, then (viewed as int64) the slots.
     """
 
-    def __init__(self, block: int = BLOCK):
-        self.block = block
+    def __init__(self, block: int | None = None):
+        self.block = block = block or BLOCK
         self.f64 = np.empty(block, dtype=np.float64)
         self.aux = np.empty(block, dtype=np.float64)
         self.mask = np.empty(block, dtype=bool)
@@ -312,7 +317,7 @@ MIN_ELEMENTS_PER_THREAD = 1 << 20
 
 
 def default_threads() -> int:
-    """Threads used by :func:`scan` when none are asked for (1: see the module notes)."""
+    """Threads used by :func:`scan` when none are asked for (1: see the module docstring)."""
     return 1
 
 
@@ -381,9 +386,9 @@ def combine(results: list[BlockResult], slots: np.ndarray | None) -> ScanResult:
     if not count:
         return ScanResult(0, None, 0.0, 0.0, None, None, zeros, nan, posinf, neginf, slots)
     mean = _fsum(r.total for r in parts) / count
-    with np.errstate(all="ignore"):
-        spread = [r.m2 + r.count * (r.total / r.count - mean) ** 2 for r in parts]
-        sumsq = [r.m2 + r.total * (r.total / r.count) for r in parts]
+    offsets = [r.total / r.count - mean for r in parts]  # block mean minus overall mean
+    spread = [r.m2 + r.count * d * d for r, d in zip(parts, offsets)]
+    sumsq = [r.m2 + r.total * (r.total / r.count) for r in parts]
     return ScanResult(
         count=count,
         mean=mean,

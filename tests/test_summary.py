@@ -219,7 +219,7 @@ def test_histogram_matches_numpy_on_random_data():
 def test_histogram_values_exactly_on_edges():
     edges = fixed_edges(-1.3, 2.9, 64)
     near = np.concatenate([edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
-    for x in (near, near.astype(np.float32), np.tile(near, 2000)):
+    for x in (near, near.astype(np.float32), near.astype(np.float16), np.tile(near, 2000)):
         assert_histogram_match(histogram(x, edges), x, edges)
 
 
@@ -229,6 +229,16 @@ def test_histogram_edges_with_large_offset_and_float32_steps():
     edges = edges_for(x, bins=64)
     assert_histogram_match(histogram(x, edges), x, edges)
     assert histogram(x, edges).counts.sum() == x.size
+
+
+def test_histogram_float16_with_heavy_duplicates():
+    # mostly one value plus a few at both extremes (NumPy's own float16 sort trips on this)
+    x = np.full(200_000, -5.0, np.float16)
+    x[[10, 70_000, 140_000, 199_999]] = -6.0
+    x[[5, 6, 7, 8]] = -4.0
+    s, h = summarize(x, bins=34)
+    assert (h.counts[0], h.counts[17], h.counts[-1]) == (4, 199_992, 4)
+    assert_histogram_match(h, x, edges_for(s, bins=34))
 
 
 def test_histogram_integer_data_on_integer_edges():

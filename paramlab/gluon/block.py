@@ -229,13 +229,17 @@ class Block:
         """Use the Parameters in ``shared`` (structural name -> Parameter) instead of our own."""
         if shared is None:
             return self
+        if isinstance(shared, Block):
+            shared = shared.collect_params()
         if not isinstance(shared, dict) and not isinstance(shared, ParameterDict):
             raise TypeError(
                 f"share_parameters: expected a dict of Parameters, got {type(shared).__name__}"
             )
         mine = self._collect_params_with_prefix()
-        items = shared._collect_params_with_prefix() if isinstance(shared, Block) else dict(
-            shared.items())
+        if isinstance(shared, ParameterDict) and shared._aliases:
+            items = {alias: shared[alias] for alias in shared._aliases}  # structural names
+        else:
+            items = dict(shared.items())
         unknown = [k for k in items if k not in mine]
         if unknown:
             raise KeyError(f"share_parameters: this block has no parameters named {unknown}")
