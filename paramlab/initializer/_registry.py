@@ -131,8 +131,10 @@ def create(*args, **kwargs) -> Initializer:
     if spec.startswith("{"):
         _no_extra(spec, args, kwargs)
         params = _loads(spec)
-        if not isinstance(params, dict):
-            raise ValueError(f"create: expected a JSON object, got {spec!r}")
+        if not isinstance(params, dict) or "initializer" not in params:
+            raise ValueError(
+                f"create: expected a JSON object with the key 'initializer', got {spec!r}"
+            )
         return create(**params)
     return _construct(spec, args, kwargs)
 
