@@ -252,8 +252,12 @@ def test_backward_outside_record_raises_and_changes_nothing():
 @pytest.mark.parametrize(
     ("head_grad", "error", "match"),
     [
-        (lambda: nd.ones((3,)), ValueError, r"head gradient shape \(3,\) does not match head "
-                                            r"shape \(2,\)"),
+        (
+            lambda: nd.ones((3,)),
+            ValueError,
+            r"head gradient shape \(3,\) does not match head "
+            r"shape \(2,\)",
+        ),
         (lambda: nd.ones((2,), ctx=mx.cpu(1)), ContextMismatchError, r"cpu\(1\).*cpu\(0\)"),
         (lambda: np.ones(2), TypeError, "head gradients must be NDArrays, got ndarray"),
     ],

@@ -37,8 +37,12 @@ def test_cupy_availability_is_reported_consistently():
 
 @pytest.mark.skipif(_backend.num_gpus() > 0, reason="needs a machine without a usable GPU")
 def test_check_device_and_xp_for_missing_gpu():
-    for call in (_backend.check_device, _backend.xp_for, _backend.device_scope,
-                 _backend.sparse_module):
+    for call in (
+        _backend.check_device,
+        _backend.xp_for,
+        _backend.device_scope,
+        _backend.sparse_module,
+    ):
         with pytest.raises(GPUUnavailableError, match=r"cannot allocate on gpu\(0\)"):
             call(mx.gpu(0))
 

@@ -10,8 +10,9 @@ import textwrap
 
 def _run(code: str) -> dict:
     """Run ``code`` in a fresh interpreter; return the JSON it prints last."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
     if proc.returncode != 0:
         raise AssertionError(f"subprocess failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -59,8 +60,15 @@ def test_install_then_mxnet_imports_work():
         }))
     """)
     assert out == {
-        "same": True, "installed": True, "nd": True, "autograd": True, "np": True,
-        "ndarray_module": True, "NDArray": True, "grad": [2.0, 4.0, 6.0], "ctx": "cpu(1)",
+        "same": True,
+        "installed": True,
+        "nd": True,
+        "autograd": True,
+        "np": True,
+        "ndarray_module": True,
+        "NDArray": True,
+        "grad": [2.0, 4.0, 6.0],
+        "ctx": "cpu(1)",
         "np_dtype": "float32",
     }
 

@@ -25,15 +25,19 @@ def _u(n=5, ctx=None, **kw):
 # experiment that relied on a seed changes: do not update them casually.
 def test_layout_pinned_small_uniform():
     mx.random.seed(42)
-    expected = np.array([0.20374971628189087, 0.846528947353363, 0.22537446022033691,
-                         0.49200063943862915], np.float32)
+    expected = np.array(
+        [0.20374971628189087, 0.846528947353363, 0.22537446022033691, 0.49200063943862915],
+        np.float32,
+    )
     np.testing.assert_array_equal(_u(4), expected)
 
 
 def test_layout_pinned_small_normal():
     mx.random.seed(42)
-    expected = np.array([-0.34691372513771057, -0.7627015709877014, 0.4214666783809662,
-                         -0.94858318567276], np.float32)
+    expected = np.array(
+        [-0.34691372513771057, -0.7627015709877014, 0.4214666783809662, -0.94858318567276],
+        np.float32,
+    )
     np.testing.assert_array_equal(nd.random.normal(shape=(4,)).asnumpy(), expected)
 
 
@@ -41,8 +45,7 @@ def test_layout_pinned_small_uniform_float64():
     mx.random.seed(42)
     out = nd.random.uniform(shape=(3,), dtype="float64").asnumpy()
     assert out.dtype == np.float64
-    np.testing.assert_array_equal(out, [0.846528956714028, 0.4920006816334497,
-                                        0.7640158969462397])
+    np.testing.assert_array_equal(out, [0.846528956714028, 0.4920006816334497, 0.7640158969462397])
 
 
 def test_layout_pinned_large_uniform():
@@ -50,13 +53,15 @@ def test_layout_pinned_large_uniform():
     u = _u(N_BIG)
     piece = N_BIG // R.SUBSTREAMS
     np.testing.assert_array_equal(
-        u[:3], np.array([0.20374971628189087, 0.846528947353363, 0.22537446022033691], np.float32))
+        u[:3], np.array([0.20374971628189087, 0.846528947353363, 0.22537446022033691], np.float32)
+    )
     np.testing.assert_array_equal(
-        u[piece:piece + 3],
-        np.array([0.4062097668647766, 0.7557613253593445, 0.32349061965942383], np.float32))
+        u[piece : piece + 3],
+        np.array([0.4062097668647766, 0.7557613253593445, 0.32349061965942383], np.float32),
+    )
     np.testing.assert_array_equal(
-        u[-3:], np.array([0.8887971639633179, 0.038499414920806885, 0.5238931775093079],
-                         np.float32))
+        u[-3:], np.array([0.8887971639633179, 0.038499414920806885, 0.5238931775093079], np.float32)
+    )
 
 
 def test_layout_pinned_large_normal():
@@ -64,14 +69,15 @@ def test_layout_pinned_large_normal():
     g = nd.random.normal(shape=(N_BIG,)).asnumpy()
     piece = N_BIG // R.SUBSTREAMS
     np.testing.assert_array_equal(
-        g[:3], np.array([-0.34691372513771057, -0.7627015709877014, 0.4214666783809662],
-                        np.float32))
+        g[:3], np.array([-0.34691372513771057, -0.7627015709877014, 0.4214666783809662], np.float32)
+    )
     np.testing.assert_array_equal(
-        g[piece:piece + 3],
-        np.array([-1.4843523502349854, -1.5597155094146729, 0.37812167406082153], np.float32))
+        g[piece : piece + 3],
+        np.array([-1.4843523502349854, -1.5597155094146729, 0.37812167406082153], np.float32),
+    )
     np.testing.assert_array_equal(
-        g[-3:], np.array([0.520913302898407, -0.671393096446991, 0.5109121799468994],
-                         np.float32))
+        g[-3:], np.array([0.520913302898407, -0.671393096446991, 0.5109121799468994], np.float32)
+    )
 
 
 def test_layout_constants():
@@ -92,11 +98,19 @@ def test_small_draw_is_the_first_piece_of_a_large_one():
 # ----------------------------------------------------------------------------- seeding
 def test_seed_fixes_every_stream():
     mx.random.seed(123)
-    first = (_u(), nd.random.normal(shape=(3,)).asnumpy(), _u(ctx=mx.cpu(1)),
-             mx.np.random.uniform(size=(3,)).asnumpy())
+    first = (
+        _u(),
+        nd.random.normal(shape=(3,)).asnumpy(),
+        _u(ctx=mx.cpu(1)),
+        mx.np.random.uniform(size=(3,)).asnumpy(),
+    )
     mx.random.seed(123)
-    second = (_u(), nd.random.normal(shape=(3,)).asnumpy(), _u(ctx=mx.cpu(1)),
-              mx.np.random.uniform(size=(3,)).asnumpy())
+    second = (
+        _u(),
+        nd.random.normal(shape=(3,)).asnumpy(),
+        _u(ctx=mx.cpu(1)),
+        mx.np.random.uniform(size=(3,)).asnumpy(),
+    )
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
 
@@ -178,12 +192,10 @@ def test_bad_seed_context():
 
 
 def test_fresh_process_uses_the_default_seed():
-    code = (
-        "import paramlab as mx\n"
-        "print(mx.nd.random.uniform(shape=(4,)).asnumpy().tolist())\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = "import paramlab as mx\nprint(mx.nd.random.uniform(shape=(4,)).asnumpy().tolist())\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     fresh = np.array(json.loads(out.strip().splitlines()[-1]), np.float32)
     mx.random.seed(R.DEFAULT_SEED)
     np.testing.assert_array_equal(_u(4), fresh)
@@ -247,7 +259,8 @@ def test_float_dtypes(dtype, n):
     assert np.isfinite(g.asnumpy()).all()
     mx.random.seed(3)
     np.testing.assert_array_equal(
-        nd.random.uniform(-1, 1, shape=(n,), dtype=dtype).asnumpy(), u.asnumpy())
+        nd.random.uniform(-1, 1, shape=(n,), dtype=dtype).asnumpy(), u.asnumpy()
+    )
 
 
 def test_float16_draws_round_the_float32_stream():
@@ -283,8 +296,9 @@ def test_out_argument_fills_in_place_and_bumps_version():
     res = nd.random.uniform(shape=None, out=out)
     assert res is out and out.version > v
     mx.random.seed(6)
-    np.testing.assert_array_equal(out.asnumpy(), nd.random.uniform(shape=(3, 4),
-                                                                   ctx=mx.cpu(1)).asnumpy())
+    np.testing.assert_array_equal(
+        out.asnumpy(), nd.random.uniform(shape=(3, 4), ctx=mx.cpu(1)).asnumpy()
+    )
     with pytest.raises(TypeError, match="out must be an NDArray"):
         nd.random.uniform(out=np.zeros(3))
 
@@ -306,8 +320,9 @@ def test_randint():
     h = r.asnumpy()
     assert h.min() == -3 and h.max() == 6
     mx.random.seed(1)
-    np.testing.assert_array_equal(nd.random.randint(-3, 7, shape=(1000,), ctx=mx.cpu(1))
-                                  .asnumpy(), h)
+    np.testing.assert_array_equal(
+        nd.random.randint(-3, 7, shape=(1000,), ctx=mx.cpu(1)).asnumpy(), h
+    )
     assert nd.random.randint(0, 5, shape=(2,), dtype="int64").dtype == np.int64
     assert mx.random.randint(0, 2, shape=(3,)).shape == (3,)
 

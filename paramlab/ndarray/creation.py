@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -148,7 +149,7 @@ def array(source_array, ctx=None, dtype=None, cls=NDArray, keep_int=False):
     ctx = as_context(ctx, "array: ctx")
     if dtype is None:
         src_dt = getattr(source_array, "dtype", None)
-        if keep_int and src_dt is not None and np.dtype(src_dt).kind in "iub":
+        if keep_int and src_dt is not None:  # mx.np.array keeps a NumPy source's dtype
             dtype = src_dt
         else:
             dtype = default_float
@@ -172,7 +173,10 @@ def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dty
         raise ValueError("arange: step must not be 0")
     dt = canonical(default_float if dtype is None else dtype, "arange: dtype")
     ctx = as_context(ctx, "arange: ctx")
-    host = np.arange(start, stop, step, dtype=np.float64).astype(dt)
+    count = max(0, math.ceil((stop - start) / step))  # NumPy's and MXNet's length
+    # MXNet computes start + i * step in the target dtype (bit-exact with its float32 values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        host = (dt.type(start) + np.arange(count).astype(dt) * dt.type(step)).astype(dt)
     if repeat != 1:
         host = np.repeat(host, int(repeat))
     return _new(cls, _backend.to_context(host, ctx), ctx)

@@ -96,7 +96,9 @@ def round(data):  # noqa: A001 - MXNet's name
     return _nd(data, "round").round()
 
 
-rint = round
+def rint(data):
+    """Elementwise rounding to the nearest integer, halves down (MXNet's ``rint``)."""
+    return _nd(data, "rint").rint()
 
 
 def sin(data):

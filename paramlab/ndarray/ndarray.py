@@ -33,9 +33,9 @@ from .._autograd.engine import Function
 from .._dtypes import canonical
 from ..base import ContextMismatchError, MXNetError
 from ..context import Context, as_context
-from ..util import is_np_shape
 from ..ops import elementwise as ew
 from ..ops import linalg, reduce, shape
+from ..util import is_np_shape
 
 __all__ = ["NDArray"]
 
@@ -451,9 +451,9 @@ class NDArray:
                     f"{what}: cannot combine shape {np.shape(raw)} into shape {self.shape} in place"
                 ) from None
         op = _INPLACE[fn_cls]
-        if not self._np_semantics and self._data.dtype.kind in "iu" and _is_scalar(raw):
-            raw = _int_scalar(raw)  # MXNet 1.x takes the scalar in the array's dtype
-            if fn_cls is ew.Divide:  # integer division truncates, as in MXNet
+        if self._data.dtype.kind in "iu" and _is_scalar(raw):
+            raw = _int_scalar(raw)  # MXNet takes the scalar in the array's dtype
+            if fn_cls is ew.Divide and not self._np_semantics:  # 1.x: division truncates
                 op = _truncating_idiv
         try:
             op(self._data, raw)
@@ -480,15 +480,27 @@ class NDArray:
             if other.stype != "default":
                 other = other.tostype("default")
             a, b = (other, self) if reflected else (self, other)
+            da, db = a._data.dtype, b._data.dtype
+            if da != db and (da.kind == "f") != (db.kind == "f"):
+                # MXNet: an integer (or bool) array meets a float one in the float's dtype
+                a, b = (a, b.astype(da)) if da.kind == "f" else (a.astype(db), b)
+            if fn_cls is ew.Divide and a._data.dtype.kind in "iub" and b._data.dtype.kind in "iub":
+                out = apply(fn_cls(), a, b)  # true division; MXNet's dtype below
+                want = np.dtype(np.float32) if self._np_semantics else a._data.dtype
+                return out if out._data.dtype == want else apply(ew.Cast(want), out)
             return apply(fn_cls(), a, b)
         if _is_scalar(other):
             s = _python_scalar(other)
             cls = reflected_cls if reflected and reflected_cls is not None else scalar_cls
-            if not self._np_semantics and self._data.dtype.kind in "iu":
-                # MXNet 1.x: the scalar is cast to the array's dtype, and so is the result
-                out = apply(cls(_int_scalar(s)), self)
-                if out._data.dtype != self._data.dtype:
-                    out = apply(ew.Cast(self._data.dtype), out)
+            if self._data.dtype.kind in "iu":
+                # MXNet casts the scalar to the integer array's dtype, and so is the result;
+                # except NumPy mode's true division, which gives float32
+                if self._np_semantics and cls in (ew.DivideScalar, ew.RDivideScalar):
+                    out, want = apply(cls(s), self), np.dtype(np.float32)
+                else:
+                    out, want = apply(cls(_int_scalar(s)), self), self._data.dtype
+                if out._data.dtype != want:
+                    out = apply(ew.Cast(want), out)
                 return out
             return apply(cls(s), self)
         if isinstance(other, (np.ndarray, list, tuple)) or _backend.is_gpu_array(other):
@@ -597,8 +609,13 @@ class NDArray:
     sign = _unary(ew.Sign, "Elementwise sign.")
     floor = _unary(ew.Floor, "Elementwise floor.")
     ceil = _unary(ew.Ceil, "Elementwise ceiling.")
-    round = _unary(ew.Round, "Elementwise rounding to the nearest integer.")
-    rint = round
+    rint = _unary(ew.Rint, "Elementwise rounding to the nearest integer, halves down (MXNet).")
+
+    def round(self, decimals=0):
+        """Elementwise rounding: halves away from zero (MXNet 1.x), to even in NumPy mode."""
+        if decimals:
+            raise ValueError(f"round: only decimals=0 is supported, got {decimals!r}")
+        return apply(ew.Around() if self._np_semantics else ew.Round(), self)
     sin = _unary(ew.Sin, "Elementwise sine.")
     cos = _unary(ew.Cos, "Elementwise cosine.")
     tanh = _unary(ew.Tanh, "Elementwise hyperbolic tangent.")
@@ -731,7 +748,9 @@ class NDArray:
         return apply(shape_ops.Reshape(new), self)
 
     def flatten(self):
-        """Collapsed to 2-D: (first dim, product of the others), as in MXNet."""
+        """Collapsed to 2-D: (first dim, product of the others), as in MXNet; 1-D in NumPy mode."""
+        if self._np_semantics:
+            return apply(shape_ops.Reshape((self.size,)), self)
         first = self.shape[0] if self.ndim else 1
         rest = 1
         for n in self.shape[1:]:

@@ -345,6 +345,28 @@ class Ceil(_NoGradUnary):
 
 
 class Round(_NoGradUnary):
+    """MXNet's ``round``: halves away from zero (C ``round``)."""
+
+    def forward(self, a):
+        self.shape, self.dtype = a.shape, a.dtype
+        xp = xp_of(a)
+        t = xp.trunc(a)
+        return (t + xp.sign(a) * (abs(a - t) >= 0.5)).astype(a.dtype, copy=False)
+
+
+class Rint(_NoGradUnary):
+    """MXNet's ``rint``: halves go down (towards -inf)."""
+
+    def forward(self, a):
+        self.shape, self.dtype = a.shape, a.dtype
+        xp = xp_of(a)
+        lo, hi = xp.floor(a), xp.ceil(a)
+        return xp.where(a - lo <= hi - a, lo, hi).astype(a.dtype, copy=False)
+
+
+class Around(_NoGradUnary):
+    """NumPy's ``round``: halves to even (``mx.np.round``)."""
+
     name = "rint"
 
 
