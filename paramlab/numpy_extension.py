@@ -5,7 +5,7 @@ from __future__ import annotations
 from .context import cpu, cpu_pinned, current_context, gpu, num_gpus
 from .ndarray import creation as _creation
 from .ndarray import functions as _f
-from .ndarray.nn import (
+from .ndarray._npx_nn import (
     activation,
     batch_norm,
     convolution,

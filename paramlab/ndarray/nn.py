@@ -21,14 +21,24 @@ import numbers
 import numpy as np
 
 from .. import _backend
-from .. import random as _random
 from .._autograd import apply, is_training
 from .._dtypes import canonical
 from ..ops import conv as conv_ops
 from ..ops import elementwise as ew
 from ..ops import nn as nn_ops
 from ..ops import norm as norm_ops
-from .ndarray import NDArray
+from ._nn_args import (
+    as_2d_geometry,
+    check_array,
+    check_bias,
+    check_choice,
+    check_positive_int,
+    check_shape,
+    draw_uniform,
+    emit,
+    spatial_rank,
+    spatial_tuple,
+)
 
 __all__ = [
     "FullyConnected",
@@ -45,19 +55,6 @@ __all__ = [
     "Pooling",
 ]
 
-NPX_NAMES = (
-    "fully_connected",
-    "activation",
-    "leaky_relu",
-    "dropout",
-    "batch_norm",
-    "layer_norm",
-    "embedding",
-    "convolution",
-    "pooling",
-)
-"""The ``mx.npx`` spellings defined here (imported by :mod:`paramlab.numpy_extension`)."""
-
 ACTIVATIONS = {
     "relu": nn_ops.Relu,
     "sigmoid": ew.Sigmoid,
@@ -67,101 +64,20 @@ ACTIVATIONS = {
 }
 LEAKY_TYPES = ("elu", "gelu", "leaky", "prelu", "rrelu", "selu")
 
-# ----------------------------------------------------------------------------- validation
-
-
-def _array(x, op, name):
-    if not isinstance(x, NDArray):
-        raise TypeError(f"{op}: {name} must be an NDArray, got {type(x).__name__}")
-    return x
-
-
-def _choice(value, valid, op, name):
-    if value not in valid:
-        listed = ", ".join(repr(v) for v in sorted(valid))
-        raise ValueError(f"{op}: {name} must be one of {listed}, got {value!r}")
-    return value
-
-
-def _positive_int(value, op, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{op}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _shape_is(x, expected, op, name):
-    if tuple(x.shape) != tuple(expected):
-        raise ValueError(f"{op}: {name} must have shape {tuple(expected)}, got {tuple(x.shape)}")
-
-
-def _bias_args(bias, no_bias, op):
-    """MXNet's rule: a bias is passed exactly when ``no_bias`` is False."""
-    if no_bias and bias is not None:
-        raise ValueError(f"{op}: a bias was given with no_bias=True; pass bias=None or no_bias=False")
-    if not no_bias and bias is None:
-        raise ValueError(f"{op}: no_bias=False needs a bias array; pass one or set no_bias=True")
-    return None if no_bias else _array(bias, op, "bias")
-
-
-def _spatial(value, ndim, op, name, default, minimum):
-    """A kernel-geometry tuple of length ``ndim`` (``()``/None -> ``default``)."""
-    if value is None or value == ():
-        return (default,) * ndim
-    if isinstance(value, numbers.Integral):
-        value = (value,)
-    value = tuple(value)
-    if len(value) != ndim:
-        raise ValueError(f"{op}: {name} must have {ndim} entries like the kernel, got {value!r}")
-    for v in value:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
-            raise ValueError(f"{op}: every {name} entry must be an integer >= {minimum}, "
-                             f"got {value!r}")
-    return tuple(int(v) for v in value)
-
-
-def _spatial_rank(data, op, layout):
-    """1 for NCW, 2 for NCHW data; other ranks and layouts are refused."""
-    if data.ndim not in (3, 4):
-        raise ValueError(f"{op}: data must be 3-D (NCW) or 4-D (NCHW), got shape {data.shape}")
-    rank = data.ndim - 2
-    expected = "NCW" if rank == 1 else "NCHW"
-    if layout not in (None, expected):
-        raise ValueError(f"{op}: layout must be None or {expected!r} for {data.ndim}-D data, "
-                         f"got {layout!r}")
-    return rank
-
-
-def _as_2d_geometry(values):
-    """1-D geometry as the 2-D geometry of an image of height 1."""
-    kernel, stride, dilate, pad = values
-    if len(kernel) == 2:
-        return kernel, stride, dilate, pad
-    return (1, kernel[0]), (1, stride[0]), (1, dilate[0]), (0, pad[0])
-
-
-def _emit(result, out):
-    """Write ``result`` into ``out`` when given (MXNet's ``out=``), else return it."""
-    if out is None:
-        return result
-    _array(out, "out", "out")
-    result.copyto(out)
-    return out
-
-
-def _draw_uniform(shape, dtype, low, high, ctx):
-    """A raw array of U[low, high) draws from ``ctx``'s stream."""
-    xp = _backend.xp_for(ctx)
-    draw_dtype = dtype if np.dtype(dtype).kind == "f" else np.float32
-    with _backend.device_scope(ctx):
-        raw = xp.empty(shape, draw_dtype)
-    return _random.fill_uniform(raw, low, high, ctx)
-
-
 # ----------------------------------------------------------------------------- dense
 
 
-def FullyConnected(data=None, weight=None, bias=None, num_hidden=None, no_bias=False,
-                   flatten=True, out=None, name=None, **kwargs):
+def FullyConnected(
+    data=None,
+    weight=None,
+    bias=None,
+    num_hidden=None,
+    no_bias=False,
+    flatten=True,
+    out=None,
+    name=None,
+    **kwargs,
+):
     """A dense layer: ``data @ weight.T + bias``.
 
     Parameters
@@ -182,28 +98,28 @@ def FullyConnected(data=None, weight=None, bias=None, num_hidden=None, no_bias=F
     (2, 3, 5)
     """
     op = "FullyConnected"
-    _array(data, op, "data")
-    _array(weight, op, "weight")
+    check_array(data, op, "data")
+    check_array(weight, op, "weight")
     if num_hidden is None:
         raise TypeError(f"{op}: the required argument num_hidden is missing")
-    num_hidden = _positive_int(num_hidden, op, "num_hidden")
-    bias = _bias_args(bias, no_bias, op)
+    num_hidden = check_positive_int(num_hidden, op, "num_hidden")
+    bias = check_bias(bias, no_bias, op)
     if flatten:
         units = int(np.prod(data.shape[1:])) if data.ndim else 1
     else:
         units = data.shape[-1] if data.ndim else 1
-    _shape_is(weight, (num_hidden, units), op, "weight")
+    check_shape(weight, (num_hidden, units), op, "weight")
     if bias is not None:
-        _shape_is(bias, (num_hidden,), op, "bias")
+        check_shape(bias, (num_hidden,), op, "bias")
     inputs = (data, weight) if bias is None else (data, weight, bias)
-    return _emit(apply(nn_ops.FullyConnected(bool(flatten)), *inputs), out)
+    return emit(apply(nn_ops.FullyConnected(bool(flatten)), *inputs), out)
 
 
 # ----------------------------------------------------------------------------- activations
 
 
 def Activation(data=None, act_type=None, out=None, name=None, **kwargs):
-    """Elementwise activation: ``'relu'``, ``'sigmoid'``, ``'tanh'``, ``'softrelu'``, ``'softsign'``.
+    """Elementwise activation: ``relu``, ``sigmoid``, ``tanh``, ``softrelu`` or ``softsign``.
 
     >>> import paramlab as mx
     >>> mx.nd.Activation(mx.nd.array([-1.0, 2.0]), act_type='relu')
@@ -211,9 +127,9 @@ def Activation(data=None, act_type=None, out=None, name=None, **kwargs):
     [0. 2.]
     <NDArray 2 @cpu(0)>
     """
-    _array(data, "Activation", "data")
-    _choice(act_type, ACTIVATIONS, "Activation", "act_type")
-    return _emit(apply(ACTIVATIONS[act_type](), data), out)
+    check_array(data, "Activation", "data")
+    check_choice(act_type, ACTIVATIONS, "Activation", "act_type")
+    return emit(apply(ACTIVATIONS[act_type](), data), out)
 
 
 def _prelu_view(data, gamma, op):
@@ -223,16 +139,27 @@ def _prelu_view(data, gamma, op):
     axis = 1 if data.ndim >= 2 else 0
     channels = data.shape[axis] if data.ndim else 1
     if gamma.size != channels:
-        raise ValueError(f"{op}: prelu's gamma must have 1 or {channels} elements (the channel "
-                         f"axis {axis} of data {data.shape}), got shape {gamma.shape}")
+        raise ValueError(
+            f"{op}: prelu's gamma must have 1 or {channels} elements (the channel "
+            f"axis {axis} of data {data.shape}), got shape {gamma.shape}"
+        )
     view = [1] * data.ndim
     view[axis] = channels
     return tuple(view)
 
 
-def LeakyReLU(data=None, gamma=None, act_type="leaky", slope=0.25, lower_bound=0.125,
-              upper_bound=0.334, out=None, name=None, **kwargs):
-    """Leaky rectifiers: ``leaky``, ``prelu`` (learned ``gamma``), ``elu``, ``selu``, ``gelu``, ``rrelu``.
+def LeakyReLU(
+    data=None,
+    gamma=None,
+    act_type="leaky",
+    slope=0.25,
+    lower_bound=0.125,
+    upper_bound=0.334,
+    out=None,
+    name=None,
+    **kwargs,
+):
+    """Leaky rectifiers: ``leaky``, ``prelu``, ``elu``, ``selu``, ``gelu`` or ``rrelu``.
 
     ``slope`` is the negative slope of ``leaky`` and the scale of ``elu``. ``rrelu``
     draws one slope per element from U[lower_bound, upper_bound) in training and
@@ -246,23 +173,26 @@ def LeakyReLU(data=None, gamma=None, act_type="leaky", slope=0.25, lower_bound=0
     <NDArray 2 @cpu(0)>
     """
     op = "LeakyReLU"
-    _array(data, op, "data")
-    _choice(act_type, LEAKY_TYPES, op, "act_type")
+    check_array(data, op, "data")
+    check_choice(act_type, LEAKY_TYPES, op, "act_type")
     if act_type == "prelu":
         if gamma is None:
             raise ValueError(f"{op}: act_type='prelu' needs the gamma array (the slopes)")
-        _array(gamma, op, "gamma")
+        check_array(gamma, op, "gamma")
         fn = nn_ops.PReLU(_prelu_view(data, gamma, op))
-        return _emit(apply(fn, data, gamma), out)
+        return emit(apply(fn, data, gamma), out)
     if gamma is not None:
         raise ValueError(f"{op}: gamma is used only by act_type='prelu', got act_type={act_type!r}")
     if act_type == "rrelu":
         if not lower_bound <= upper_bound:
-            raise ValueError(f"{op}: lower_bound must not exceed upper_bound, got "
-                             f"{lower_bound!r} > {upper_bound!r}")
+            raise ValueError(
+                f"{op}: lower_bound must not exceed upper_bound, got "
+                f"{lower_bound!r} > {upper_bound!r}"
+            )
         if is_training():
-            slope_arg = _draw_uniform(data.shape, data._data.dtype, lower_bound, upper_bound,
-                                      data.context).astype(data._data.dtype, copy=False)
+            slope_arg = draw_uniform(
+                data.shape, data._data.dtype, lower_bound, upper_bound, data.context
+            ).astype(data._data.dtype, copy=False)
         else:
             slope_arg = (lower_bound + upper_bound) / 2.0
         return list(apply(nn_ops.RReLU(slope_arg), data))
@@ -272,7 +202,7 @@ def LeakyReLU(data=None, gamma=None, act_type="leaky", slope=0.25, lower_bound=0
         "selu": nn_ops.SELU,
         "gelu": nn_ops.GELU,
     }[act_type]()
-    return _emit(apply(fn, data), out)
+    return emit(apply(fn, data), out)
 
 
 # ----------------------------------------------------------------------------- losses
@@ -288,19 +218,35 @@ def _softmax_output_layout(data, label, multi_output, preserve_shape, op):
         rest = data.shape[2:]
         return 1, [(data.shape[0],) + rest, (data.shape[0], int(np.prod(rest)))]
     if data.ndim > 2:
-        raise ValueError(f"{op}: data of shape {data.shape} needs multi_output=True (classes on "
-                         "axis 1) or preserve_shape=True (classes on the last axis)")
+        raise ValueError(
+            f"{op}: data of shape {data.shape} needs multi_output=True (classes on "
+            "axis 1) or preserve_shape=True (classes on the last axis)"
+        )
     return 1, [data.shape[:1]]
 
 
-def SoftmaxOutput(data=None, label=None, grad_scale=1.0, ignore_label=-1.0, multi_output=False,
-                  use_ignore=False, preserve_shape=False, normalization="null", out_grad=False,
-                  smooth_alpha=0.0, out=None, name=None, **kwargs):
+def SoftmaxOutput(
+    data=None,
+    label=None,
+    grad_scale=1.0,
+    ignore_label=-1.0,
+    multi_output=False,
+    use_ignore=False,
+    preserve_shape=False,
+    normalization="null",
+    out_grad=False,
+    smooth_alpha=0.0,
+    out=None,
+    name=None,
+    **kwargs,
+):
     """Softmax whose gradient is that of cross-entropy with ``label``: ``softmax - one_hot``.
 
-    The head gradient is ignored (unless ``out_grad``); the gradient is scaled by
-    ``grad_scale`` and, with ``normalization='batch'``, divided by the batch size,
-    with ``'valid'`` by the number of labels different from ``ignore_label``.
+    The head gradient is ignored (unless ``out_grad``, which multiplies by it); the
+    gradient is scaled by ``grad_scale`` and, with ``normalization='batch'``, divided
+    by the number of labels, with ``'valid'`` by the number of labels different from
+    ``ignore_label`` (with ``multi_output``, ``'null'`` divides by the number of
+    positions per sample, as MXNet 1.9.1 does).
     ``use_ignore`` zeroes the gradient of those samples. Labels are truncated to
     integers; a label outside ``[0, classes)`` contributes no one-hot term.
 
@@ -316,19 +262,29 @@ def SoftmaxOutput(data=None, label=None, grad_scale=1.0, ignore_label=-1.0, mult
     <NDArray 1x2 @cpu(0)>
     """
     op = "SoftmaxOutput"
-    _array(data, op, "data")
-    _array(label, op, "label")
-    _choice(normalization, ("null", "batch", "valid"), op, "normalization")
+    check_array(data, op, "data")
+    check_array(label, op, "label")
+    check_choice(normalization, ("null", "batch", "valid"), op, "normalization")
     axis, shapes = _softmax_output_layout(data, label, multi_output, preserve_shape, op)
     if tuple(label.shape) not in [tuple(s) for s in shapes]:
         wanted = " or ".join(str(tuple(s)) for s in shapes)
-        raise ValueError(f"{op}: label must have shape {wanted} for data of shape {data.shape}, "
-                         f"got {label.shape}")
+        raise ValueError(
+            f"{op}: label must have shape {wanted} for data of shape {data.shape}, "
+            f"got {label.shape}"
+        )
     if smooth_alpha and data.shape[axis] < 2:
         raise ValueError(f"{op}: smooth_alpha needs at least 2 classes, got {data.shape[axis]}")
-    fn = nn_ops.SoftmaxOutput(axis, float(grad_scale), float(ignore_label), bool(use_ignore),
-                              normalization, bool(out_grad), float(smooth_alpha))
-    return _emit(apply(fn, data, label), out)
+    fn = nn_ops.SoftmaxOutput(
+        axis,
+        bool(multi_output and not preserve_shape),
+        float(grad_scale),
+        float(ignore_label),
+        bool(use_ignore),
+        normalization,
+        bool(out_grad),
+        float(smooth_alpha),
+    )
+    return emit(apply(fn, data, label), out)
 
 
 Softmax = SoftmaxOutput
@@ -344,19 +300,20 @@ def softmax_cross_entropy(data=None, label=None, out=None, name=None, **kwargs):
     (1,)
     """
     op = "softmax_cross_entropy"
-    _array(data, op, "data")
-    _array(label, op, "label")
+    check_array(data, op, "data")
+    check_array(label, op, "label")
     if data.ndim != 2:
         raise ValueError(f"{op}: data must be 2-D (batch, classes), got shape {data.shape}")
-    _shape_is(label, data.shape[:1], op, "label")
-    return _emit(apply(nn_ops.SoftmaxCrossEntropy(), data, label), out)
+    check_shape(label, data.shape[:1], op, "label")
+    return emit(apply(nn_ops.SoftmaxCrossEntropy(), data, label), out)
 
 
 # ----------------------------------------------------------------------------- dropout
 
 
-def Dropout(data=None, p=0.5, mode="training", axes=(), cudnn_off=False, out=None, name=None,
-            **kwargs):
+def Dropout(
+    data=None, p=0.5, mode="training", axes=(), cudnn_off=False, out=None, name=None, **kwargs
+):
     """Inverted dropout: zero each element with probability ``p``, scale the rest by ``1/(1-p)``.
 
     Active in training (``autograd.is_training()``) or always with ``mode='always'``;
@@ -371,16 +328,16 @@ def Dropout(data=None, p=0.5, mode="training", axes=(), cudnn_off=False, out=Non
     <NDArray 2x2 @cpu(0)>
     """
     op = "Dropout"
-    _array(data, op, "data")
+    check_array(data, op, "data")
     if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: p must be a probability in [0, 1], got {p!r}")
-    _choice(mode, ("always", "training"), op, "mode")
+    check_choice(mode, ("always", "training"), op, "mode")
     axes = () if axes is None else ((axes,) if isinstance(axes, numbers.Integral) else tuple(axes))
     for a in axes:
         if not -data.ndim <= a < data.ndim:
             raise ValueError(f"{op}: axes {axes} out of range for data of shape {data.shape}")
     if not (mode == "always" or is_training()) or p == 0:
-        return _emit(apply(ew.Identity(), data), out)
+        return emit(apply(ew.Identity(), data), out)
     shared = {a % data.ndim for a in axes}
     mask_shape = tuple(1 if i in shared else n for i, n in enumerate(data.shape))
     dtype = data._data.dtype
@@ -389,9 +346,9 @@ def Dropout(data=None, p=0.5, mode="training", axes=(), cudnn_off=False, out=Non
         with _backend.device_scope(data.context):
             mask = xp.zeros(mask_shape, dtype)
     else:
-        keep = _draw_uniform(mask_shape, dtype, 0.0, 1.0, data.context) >= p
+        keep = draw_uniform(mask_shape, dtype, 0.0, 1.0, data.context) >= p
         mask = keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
-    return _emit(apply(nn_ops.Dropout(mask), data), out)
+    return emit(apply(nn_ops.Dropout(mask), data), out)
 
 
 # ----------------------------------------------------------------------------- normalisation
@@ -405,10 +362,25 @@ def _norm_axis(axis, data, op):
     return axis % data.ndim
 
 
-def BatchNorm(data=None, gamma=None, beta=None, moving_mean=None, moving_var=None, eps=1e-3,
-              momentum=0.9, fix_gamma=True, use_global_stats=False, output_mean_var=False,
-              axis=1, cudnn_off=False, min_calib_range=None, max_calib_range=None, out=None,
-              name=None, **kwargs):
+def BatchNorm(
+    data=None,
+    gamma=None,
+    beta=None,
+    moving_mean=None,
+    moving_var=None,
+    eps=1e-3,
+    momentum=0.9,
+    fix_gamma=True,
+    use_global_stats=False,
+    output_mean_var=False,
+    axis=1,
+    cudnn_off=False,
+    min_calib_range=None,
+    max_calib_range=None,
+    out=None,
+    name=None,
+    **kwargs,
+):
     """Batch normalisation over every axis but ``axis`` (the channels).
 
     In training (``autograd.is_training()`` and not ``use_global_stats``) the batch
@@ -425,20 +397,29 @@ def BatchNorm(data=None, gamma=None, beta=None, moving_mean=None, moving_var=Non
     >>> mean, var = mx.nd.zeros((1,)), mx.nd.ones((1,))
     >>> with mx.autograd.train_mode():
     ...     y = mx.nd.BatchNorm(x, mx.nd.ones((1,)), mx.nd.zeros((1,)), mean, var, eps=0)
-    >>> y.asnumpy().ravel().tolist(), mean.asnumpy().tolist()
-    ([-1.0, 1.0], [0.2])
+    >>> print(y.asnumpy().ravel(), mean.asnumpy())
+    [-1.  1.] [0.2]
     """
     op = "BatchNorm"
-    for arr, arg in ((data, "data"), (gamma, "gamma"), (beta, "beta"),
-                     (moving_mean, "moving_mean"), (moving_var, "moving_var")):
-        _array(arr, op, arg)
+    for arr, arg in (
+        (data, "data"),
+        (gamma, "gamma"),
+        (beta, "beta"),
+        (moving_mean, "moving_mean"),
+        (moving_var, "moving_var"),
+    ):
+        check_array(arr, op, arg)
     if data.ndim < 2:
         raise ValueError(f"{op}: data must have at least 2 dimensions, got shape {data.shape}")
     axis = _norm_axis(axis, data, op)
     channels = (data.shape[axis],)
-    for arr, arg in ((gamma, "gamma"), (beta, "beta"), (moving_mean, "moving_mean"),
-                     (moving_var, "moving_var")):
-        _shape_is(arr, channels, op, arg)
+    for arr, arg in (
+        (gamma, "gamma"),
+        (beta, "beta"),
+        (moving_mean, "moving_mean"),
+        (moving_var, "moving_var"),
+    ):
+        check_shape(arr, channels, op, arg)
     use_batch = is_training() and not use_global_stats
     fn = norm_ops.BatchNorm(axis, float(eps), bool(fix_gamma), use_batch, bool(output_mean_var))
     result = apply(fn, data, gamma, beta, moving_mean, moving_var)
@@ -446,11 +427,20 @@ def BatchNorm(data=None, gamma=None, beta=None, moving_mean=None, moving_var=Non
         for running, batch in ((moving_mean, fn.batch_mean), (moving_var, fn.batch_var)):
             norm_ops.update_running(running._data, batch, float(momentum))
             running._bump()
-    return list(result) if output_mean_var else _emit(result, out)
+    return list(result) if output_mean_var else emit(result, out)
 
 
-def LayerNorm(data=None, gamma=None, beta=None, axis=-1, eps=1e-5, output_mean_var=False,
-              out=None, name=None, **kwargs):
+def LayerNorm(
+    data=None,
+    gamma=None,
+    beta=None,
+    axis=-1,
+    eps=1e-5,
+    output_mean_var=False,
+    out=None,
+    name=None,
+    **kwargs,
+):
     """Layer normalisation along ``axis``: ``(x - mean) / sqrt(var + eps) * gamma + beta``.
 
     With ``output_mean_var`` the result is ``[out, mean, std]``, the statistics
@@ -464,22 +454,31 @@ def LayerNorm(data=None, gamma=None, beta=None, axis=-1, eps=1e-5, output_mean_v
     """
     op = "LayerNorm"
     for arr, arg in ((data, "data"), (gamma, "gamma"), (beta, "beta")):
-        _array(arr, op, arg)
+        check_array(arr, op, arg)
     if data.ndim < 1:
         raise ValueError(f"{op}: data must have at least 1 dimension, got shape {data.shape}")
     axis = _norm_axis(axis, data, op)
-    _shape_is(gamma, (data.shape[axis],), op, "gamma")
-    _shape_is(beta, (data.shape[axis],), op, "beta")
+    check_shape(gamma, (data.shape[axis],), op, "gamma")
+    check_shape(beta, (data.shape[axis],), op, "beta")
     fn = norm_ops.LayerNorm(axis, float(eps), bool(output_mean_var))
     result = apply(fn, data, gamma, beta)
-    return list(result) if output_mean_var else _emit(result, out)
+    return list(result) if output_mean_var else emit(result, out)
 
 
 # ----------------------------------------------------------------------------- embedding
 
 
-def Embedding(data=None, weight=None, input_dim=None, output_dim=None, dtype="float32",
-              sparse_grad=False, out=None, name=None, **kwargs):
+def Embedding(
+    data=None,
+    weight=None,
+    input_dim=None,
+    output_dim=None,
+    dtype="float32",
+    sparse_grad=False,
+    out=None,
+    name=None,
+    **kwargs,
+):
     """Rows of ``weight`` (``(input_dim, output_dim)``) picked by the indices in ``data``.
 
     Indices are truncated to integers and clipped to ``[0, input_dim)``; the result
@@ -496,24 +495,40 @@ def Embedding(data=None, weight=None, input_dim=None, output_dim=None, dtype="fl
     <NDArray 2x2 @cpu(0)>
     """
     op = "Embedding"
-    _array(data, op, "data")
-    _array(weight, op, "weight")
+    check_array(data, op, "data")
+    check_array(weight, op, "weight")
     for value, arg in ((input_dim, "input_dim"), (output_dim, "output_dim")):
         if value is None:
             raise TypeError(f"{op}: the required argument {arg} is missing")
-    input_dim = _positive_int(input_dim, op, "input_dim")
-    output_dim = _positive_int(output_dim, op, "output_dim")
+    input_dim = check_positive_int(input_dim, op, "input_dim")
+    output_dim = check_positive_int(output_dim, op, "output_dim")
     canonical(dtype, f"{op}: dtype")
-    _shape_is(weight, (input_dim, output_dim), op, "weight")
-    return _emit(apply(nn_ops.Embedding(bool(sparse_grad)), data, weight), out)
+    check_shape(weight, (input_dim, output_dim), op, "weight")
+    return emit(apply(nn_ops.Embedding(bool(sparse_grad)), data, weight), out)
 
 
 # ----------------------------------------------------------------------------- convolution
 
 
-def Convolution(data=None, weight=None, bias=None, kernel=None, stride=(), dilate=(), pad=(),
-                num_filter=None, num_group=1, workspace=1024, no_bias=False, cudnn_tune=None,
-                cudnn_off=False, layout=None, out=None, name=None, **kwargs):
+def Convolution(
+    data=None,
+    weight=None,
+    bias=None,
+    kernel=None,
+    stride=(),
+    dilate=(),
+    pad=(),
+    num_filter=None,
+    num_group=1,
+    workspace=1024,
+    no_bias=False,
+    cudnn_tune=None,
+    cudnn_off=False,
+    layout=None,
+    out=None,
+    name=None,
+    **kwargs,
+):
     """1-D (NCW) or 2-D (NCHW) convolution, with groups, strides, dilation and zero padding.
 
     ``weight`` has shape ``(num_filter, channels // num_group) + kernel``; the output
@@ -526,41 +541,58 @@ def Convolution(data=None, weight=None, bias=None, kernel=None, stride=(), dilat
     [[[[4.0, 4.0], [4.0, 4.0]]]]
     """
     op = "Convolution"
-    _array(data, op, "data")
-    _array(weight, op, "weight")
-    rank = _spatial_rank(data, op, layout)
+    check_array(data, op, "data")
+    check_array(weight, op, "weight")
+    rank = spatial_rank(data, op, layout)
     if kernel is None or kernel == ():
         raise TypeError(f"{op}: the required argument kernel is missing")
-    kernel = _spatial(kernel, rank, op, "kernel", 1, 1)
-    stride = _spatial(stride, rank, op, "stride", 1, 1)
-    dilate = _spatial(dilate, rank, op, "dilate", 1, 1)
-    pad = _spatial(pad, rank, op, "pad", 0, 0)
+    kernel = spatial_tuple(kernel, rank, op, "kernel", 1, 1)
+    stride = spatial_tuple(stride, rank, op, "stride", 1, 1)
+    dilate = spatial_tuple(dilate, rank, op, "dilate", 1, 1)
+    pad = spatial_tuple(pad, rank, op, "pad", 0, 0)
     if num_filter is None:
         raise TypeError(f"{op}: the required argument num_filter is missing")
-    num_filter = _positive_int(num_filter, op, "num_filter")
-    groups = _positive_int(num_group, op, "num_group")
+    num_filter = check_positive_int(num_filter, op, "num_filter")
+    groups = check_positive_int(num_group, op, "num_group")
     channels = data.shape[1]
     if channels % groups or num_filter % groups:
-        raise ValueError(f"{op}: num_group={groups} must divide both the data channels "
-                         f"({channels}) and num_filter ({num_filter})")
-    _shape_is(weight, (num_filter, channels // groups) + kernel, op, "weight")
-    bias = _bias_args(bias, no_bias, op)
+        raise ValueError(
+            f"{op}: num_group={groups} must divide both the data channels "
+            f"({channels}) and num_filter ({num_filter})"
+        )
+    check_shape(weight, (num_filter, channels // groups) + kernel, op, "weight")
+    bias = check_bias(bias, no_bias, op)
     if bias is not None:
-        _shape_is(bias, (num_filter,), op, "bias")
+        check_shape(bias, (num_filter,), op, "bias")
     spatial = data.shape[2:]
     sizes = [conv_ops.conv_output_size(*args) for args in zip(spatial, kernel, stride, dilate, pad)]
     if min(sizes) < 1:
-        raise ValueError(f"{op}: kernel {kernel} with dilate {dilate} is larger than the padded "
-                         f"input {tuple(s + 2 * p for s, p in zip(spatial, pad))}")
-    geometry = _as_2d_geometry((kernel, stride, dilate, pad))
+        raise ValueError(
+            f"{op}: kernel {kernel} with dilate {dilate} is larger than the padded "
+            f"input {tuple(s + 2 * p for s, p in zip(spatial, pad))}"
+        )
+    geometry = as_2d_geometry((kernel, stride, dilate, pad))
     fn = conv_ops.Convolution(*geometry, num_group=groups)
     inputs = (data, weight) if bias is None else (data, weight, bias)
-    return _emit(apply(fn, *inputs), out)
+    return emit(apply(fn, *inputs), out)
 
 
-def Pooling(data=None, kernel=(), pool_type="max", global_pool=False, cudnn_off=False,
-            pooling_convention="valid", stride=(), pad=(), p_value=None, count_include_pad=None,
-            layout=None, out=None, name=None, **kwargs):
+def Pooling(
+    data=None,
+    kernel=(),
+    pool_type="max",
+    global_pool=False,
+    cudnn_off=False,
+    pooling_convention="valid",
+    stride=(),
+    pad=(),
+    p_value=None,
+    count_include_pad=None,
+    layout=None,
+    out=None,
+    name=None,
+    **kwargs,
+):
     """1-D (NCW) or 2-D (NCHW) max, average or sum pooling.
 
     ``pooling_convention='valid'`` floors the output size, ``'full'`` ceils it
@@ -575,111 +607,25 @@ def Pooling(data=None, kernel=(), pool_type="max", global_pool=False, cudnn_off=
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
     op = "Pooling"
-    _array(data, op, "data")
-    rank = _spatial_rank(data, op, layout)
+    check_array(data, op, "data")
+    rank = spatial_rank(data, op, layout)
     if pool_type == "lp":
         raise ValueError(f"{op}: pool_type 'lp' is not supported; use 'avg', 'max' or 'sum'")
-    _choice(pool_type, ("avg", "max", "sum"), op, "pool_type")
-    _choice(pooling_convention, ("full", "valid"), op, "pooling_convention")
+    check_choice(pool_type, ("avg", "max", "sum"), op, "pool_type")
+    check_choice(pooling_convention, ("full", "valid"), op, "pooling_convention")
     spatial = data.shape[2:]
     if global_pool:
         kernel, stride, pad = tuple(spatial), (1,) * rank, (0,) * rank
     else:
         if kernel is None or kernel == ():
             raise TypeError(f"{op}: kernel is required unless global_pool=True")
-        kernel = _spatial(kernel, rank, op, "kernel", 1, 1)
-        stride = _spatial(stride, rank, op, "stride", 1, 1)
-        pad = _spatial(pad, rank, op, "pad", 0, 0)
+        kernel = spatial_tuple(kernel, rank, op, "kernel", 1, 1)
+        stride = spatial_tuple(stride, rank, op, "stride", 1, 1)
+        pad = spatial_tuple(pad, rank, op, "pad", 0, 0)
     padded = tuple(s + 2 * p for s, p in zip(spatial, pad))
     if any(k > s for k, s in zip(kernel, padded)):
         raise ValueError(f"{op}: kernel {kernel} is larger than the padded input {padded}")
-    kernel, stride, _, pad = _as_2d_geometry((kernel, stride, (1,) * rank, pad))
+    kernel, stride, _, pad = as_2d_geometry((kernel, stride, (1,) * rank, pad))
     include = True if count_include_pad is None else bool(count_include_pad)
     fn = conv_ops.Pooling(pool_type, kernel, stride, pad, pooling_convention, include)
-    return _emit(apply(fn, data), out)
-
-
-# ----------------------------------------------------------------------------- mx.npx spellings
-
-
-def fully_connected(x, weight, bias=None, num_hidden=None, no_bias=None, flatten=True, **kwargs):
-    """``mx.npx.fully_connected``: :func:`FullyConnected` with ``num_hidden`` from ``weight``.
-
-    ``no_bias`` defaults to whether ``bias`` is None.
-    """
-    _array(weight, "fully_connected", "weight")
-    num_hidden = weight.shape[0] if num_hidden is None else num_hidden
-    no_bias = bias is None if no_bias is None else no_bias
-    return FullyConnected(x, weight, bias, num_hidden=num_hidden, no_bias=no_bias,
-                          flatten=flatten, **kwargs)
-
-
-def activation(data, act_type="relu", **kwargs):
-    """``mx.npx.activation``: :func:`Activation` (``act_type`` defaults to ``'relu'``)."""
-    return Activation(data, act_type=act_type, **kwargs)
-
-
-def leaky_relu(data=None, gamma=None, act_type="leaky", slope=0.25, lower_bound=0.125,
-               upper_bound=0.334, **kwargs):
-    """``mx.npx.leaky_relu``: :func:`LeakyReLU`."""
-    return LeakyReLU(data, gamma, act_type=act_type, slope=slope, lower_bound=lower_bound,
-                     upper_bound=upper_bound, **kwargs)
-
-
-def dropout(data, p=0.5, axes=None, mode="training", cudnn_off=True, **kwargs):
-    """``mx.npx.dropout``: :func:`Dropout`."""
-    return Dropout(data, p=p, mode=mode, axes=axes or (), **kwargs)
-
-
-def batch_norm(x, gamma, beta, running_mean, running_var, eps=1e-3, momentum=0.9,
-               fix_gamma=True, use_global_stats=False, output_mean_var=False, axis=1,
-               cudnn_off=False, min_calib_range=None, max_calib_range=None, **kwargs):
-    """``mx.npx.batch_norm``: :func:`BatchNorm`."""
-    return BatchNorm(x, gamma, beta, running_mean, running_var, eps=eps, momentum=momentum,
-                     fix_gamma=fix_gamma, use_global_stats=use_global_stats,
-                     output_mean_var=output_mean_var, axis=axis, **kwargs)
-
-
-def layer_norm(data=None, gamma=None, beta=None, axis=-1, eps=1e-5, output_mean_var=False,
-               **kwargs):
-    """``mx.npx.layer_norm``: :func:`LayerNorm`."""
-    return LayerNorm(data, gamma, beta, axis=axis, eps=eps, output_mean_var=output_mean_var,
-                     **kwargs)
-
-
-def embedding(data, weight, input_dim=None, output_dim=None, dtype="float32", sparse_grad=False,
-              **kwargs):
-    """``mx.npx.embedding``: :func:`Embedding` with the dimensions read from ``weight``."""
-    _array(weight, "embedding", "weight")
-    if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (input_dim, output_dim), got shape "
-                         f"{weight.shape}")
-    input_dim = weight.shape[0] if input_dim is None else input_dim
-    output_dim = weight.shape[1] if output_dim is None else output_dim
-    return Embedding(data, weight, input_dim=input_dim, output_dim=output_dim, dtype=dtype,
-                     sparse_grad=sparse_grad, **kwargs)
-
-
-def convolution(data=None, weight=None, bias=None, kernel=None, stride=None, dilate=None,
-                pad=None, num_filter=None, num_group=1, workspace=1024, no_bias=None,
-                cudnn_tune=None, cudnn_off=False, layout=None, **kwargs):
-    """``mx.npx.convolution``: :func:`Convolution`; ``kernel``/``num_filter`` default from ``weight``.
-
-    ``no_bias`` defaults to whether ``bias`` is None.
-    """
-    _array(weight, "convolution", "weight")
-    kernel = tuple(weight.shape[2:]) if kernel is None else kernel
-    num_filter = weight.shape[0] if num_filter is None else num_filter
-    no_bias = bias is None if no_bias is None else no_bias
-    return Convolution(data, weight, bias, kernel=kernel, stride=stride or (),
-                       dilate=dilate or (), pad=pad or (), num_filter=num_filter,
-                       num_group=num_group, no_bias=no_bias, layout=layout, **kwargs)
-
-
-def pooling(data=None, kernel=None, stride=None, pad=None, pool_type="max",
-            pooling_convention="valid", global_pool=False, cudnn_off=False, p_value=None,
-            count_include_pad=None, layout=None, **kwargs):
-    """``mx.npx.pooling``: :func:`Pooling`."""
-    return Pooling(data, kernel=kernel or (), pool_type=pool_type, global_pool=global_pool,
-                   pooling_convention=pooling_convention, stride=stride or (), pad=pad or (),
-                   p_value=p_value, count_include_pad=count_include_pad, layout=layout, **kwargs)
+    return emit(apply(fn, data), out)

@@ -92,7 +92,7 @@ class Convolution(Function):
     def forward(self, x, w, b=None):
         self.x_shape, self.w_shape = x.shape, w.shape
         x4, w4 = _as_4d(x), _as_4d(w)
-        n, c, h, wd = x4.shape
+        n, _, h, wd = x4.shape
         f = w4.shape[0]
         out_hw = tuple(
             conv_output_size(s, k, st, d, p)
@@ -107,7 +107,7 @@ class Convolution(Function):
         out = (self.wmat @ self.cols).reshape((n, f) + out_hw)
         if b is not None:
             out += b.reshape(1, f, 1, 1)
-        return out.reshape(x.shape[:2] + out.shape[3:]) if x.ndim == 3 else out
+        return out.reshape(out.shape[:2] + out.shape[3:]) if x.ndim == 3 else out
 
     def backward(self, grad):
         need = self.needs_input_grad
@@ -132,14 +132,15 @@ def _as_4d_shape(shape):
 
 
 def _lowest(dtype, xp):
-    """The value padding never wins a max against: -inf, or the smallest integer."""
-    return -xp.inf if dtype.kind == "f" else xp.iinfo(dtype).min
+    """The max-pooling pad value: the dtype's lowest finite value (MXNet's result for a
+    window that lies entirely in the padding)."""
+    return xp.finfo(dtype).min if dtype.kind == "f" else xp.iinfo(dtype).min
 
 
 def _window_counts(xp, out_len, kernel, stride, lo, hi):
     """Per output position, how many of a window's taps fall inside ``[lo, hi)`` (padded coords)."""
     start = xp.arange(out_len) * stride
-    return xp.clip(xp.minimum(start + kernel, hi) - xp.maximum(start, lo), 0, None)
+    return xp.maximum(xp.minimum(start + kernel, hi) - xp.maximum(start, lo), 0)
 
 
 class Pooling(Function):
@@ -157,8 +158,7 @@ class Pooling(Function):
         input (``'full'``) never count the part outside it.
     """
 
-    def __init__(self, pool_type, kernel, stride, pad, convention="valid",
-                 count_include_pad=True):
+    def __init__(self, pool_type, kernel, stride, pad, convention="valid", count_include_pad=True):
         self.pool_type, self.kernel = pool_type, tuple(kernel)
         self.stride, self.pad = tuple(stride), tuple(pad)
         self.convention, self.count_include_pad = convention, count_include_pad
@@ -194,7 +194,7 @@ class Pooling(Function):
             if self.pool_type == "avg":
                 self.count = self._counts(h, w, xp).astype(x.dtype)
                 out /= self.count
-        return out.reshape(x.shape[:2] + out.shape[3:]) if x.ndim == 3 else out
+        return out.reshape(out.shape[:2] + out.shape[3:]) if x.ndim == 3 else out
 
     def _max(self, xpad, out_hw, xp):
         best = arg = None

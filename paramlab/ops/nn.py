@@ -255,13 +255,26 @@ class SoftmaxOutput(Function):
     ----------
     axis : int
         The class axis (1, or -1 with ``preserve_shape``).
+    multi_output : bool
+        Classes on axis 1 with labels per position: the ``'null'`` normalisation then
+        divides by the number of positions per sample, as MXNet 1.9.1 does.
     grad_scale, ignore_label, use_ignore, normalization, out_grad, smooth_alpha
-        As MXNet's ``SoftmaxOutput``.
+        As MXNet's ``SoftmaxOutput``: ``'batch'`` divides by the number of labels,
+        ``'valid'`` by the number of labels different from ``ignore_label``.
     """
 
-    def __init__(self, axis, grad_scale=1.0, ignore_label=-1.0, use_ignore=False,
-                 normalization="null", out_grad=False, smooth_alpha=0.0):
-        self.axis = axis
+    def __init__(
+        self,
+        axis,
+        multi_output=False,
+        grad_scale=1.0,
+        ignore_label=-1.0,
+        use_ignore=False,
+        normalization="null",
+        out_grad=False,
+        smooth_alpha=0.0,
+    ):
+        self.axis, self.multi_output = axis, multi_output
         self.grad_scale, self.ignore_label = grad_scale, ignore_label
         self.use_ignore, self.normalization = use_ignore, normalization
         self.out_grad, self.smooth_alpha = out_grad, smooth_alpha
@@ -278,15 +291,15 @@ class SoftmaxOutput(Function):
             target = target * (1 - alpha - alpha / (depth - 1)) + alpha / (depth - 1)
         return target
 
-    def _scale(self, labels, batch, xp):
-        scale = self.grad_scale
+    def _scale(self, labels, xp):
         if self.normalization == "batch":
-            return scale / batch
+            return self.grad_scale / labels.size
         if self.normalization == "valid":
             valid = (labels != self.ignore_label).sum()
-            spatial = labels.size // max(batch, 1)
-            return scale * spatial / xp.maximum(valid, 1).astype(self.out.dtype)
-        return scale
+            return self.grad_scale / xp.maximum(valid, 1).astype(self.out.dtype)
+        if self.multi_output:
+            return self.grad_scale / (labels.size // self.out.shape[0])
+        return self.grad_scale
 
     def backward(self, g):
         xp = xp_of(g)
@@ -297,7 +310,7 @@ class SoftmaxOutput(Function):
         if self.use_ignore:
             grad *= (labels != self.ignore_label)[..., None]
         grad = xp.moveaxis(grad, -1, self.axis)
-        grad *= self._scale(labels, self.out.shape[0], xp)
+        grad *= self._scale(labels, xp)
         if self.out_grad:
             grad *= g
         return grad.astype(self.out.dtype, copy=False), None
