@@ -78,16 +78,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="bench/run.py",
         description="paramlab workloads against NumPy, PyTorch CPU and MXNet 1.9.1.",
     )
-    parser.add_argument("--gpu", action="store_true",
-                        help="run the CuPy variants against raw CuPy (and PyTorch CUDA)")
-    parser.add_argument("--quick", action="store_true",
-                        help="reduced sizes and repeats for smoke tests (not comparable)")
-    parser.add_argument("--only", default="",
-                        help="comma-separated workloads or cases, e.g. W1,W4 or W10.loop")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="timed runs per implementation (default 7, 5 for long cases)")
-    parser.add_argument("--out", default=os.path.join(BENCH_DIR, "results"),
-                        help="folder for the JSON results (default bench/results)")
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help="run the CuPy variants against raw CuPy (and PyTorch CUDA)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="reduced sizes and repeats for smoke tests (not comparable)",
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated workloads or cases, e.g. W1,W4 or W10.loop"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="timed runs per implementation (default 7, 5 for long cases)",
+    )
+    parser.add_argument(
+        "--out",
+        default=os.path.join(BENCH_DIR, "results"),
+        help="folder for the JSON results (default bench/results)",
+    )
     args = parser.parse_args(argv)
     if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -145,7 +159,10 @@ def build_local(gpu: bool, paramlab):
         for case in catalogue.CASES:
             for subject in case.subjects:
                 subjects[(case.case_id, subject.key)] = LocalContender(
-                    subject.key, SUBJECT, registries[subject.body], paramlab,
+                    subject.key,
+                    SUBJECT,
+                    registries[subject.body],
+                    paramlab,
                     body_case={case.case_id: subject.body_case or case.case_id},
                     measure_peak=not gpu,
                 )
@@ -194,8 +211,9 @@ def start_workers(gpu: bool, log_dir: str) -> dict[str, WorkerPeer]:
     workers = {}
     for name in ("torch", "mxnet"):
         if gpu and name == "mxnet":
-            workers[name] = WorkerPeer(name, None, os.devnull,
-                                       reason="MXNet peer is CPU-only; not part of --gpu runs")
+            workers[name] = WorkerPeer(
+                name, None, os.devnull, reason="MXNet peer is CPU-only; not part of --gpu runs"
+            )
         else:
             workers[name] = make_worker_peer(name, "cuda" if gpu else "cpu", log_dir)
     return workers
@@ -203,10 +221,12 @@ def start_workers(gpu: bool, log_dir: str) -> dict[str, WorkerPeer]:
 
 def quick_banner(sizes: dict) -> str:
     """Return the notice printed (and stored) for ``--quick`` runs."""
-    return ("QUICK MODE: sizes and repeats reduced for smoke testing "
-            f"(n={sizes['n']}, nparams={sizes['nparams']}, steps={sizes['steps']}, "
-            f"deep_layers={sizes['deep_layers']}, {catalogue.QUICK_REPEAT} runs); "
-            "figures are NOT comparable to full runs.")
+    return (
+        "QUICK MODE: sizes and repeats reduced for smoke testing "
+        f"(n={sizes['n']}, nparams={sizes['nparams']}, steps={sizes['steps']}, "
+        f"deep_layers={sizes['deep_layers']}, {catalogue.QUICK_REPEAT} runs); "
+        "figures are NOT comparable to full runs."
+    )
 
 
 def print_preamble(args, sizes, labels, workers, paramlab_reason, load_start) -> None:
@@ -217,13 +237,16 @@ def print_preamble(args, sizes, labels, workers, paramlab_reason, load_start) ->
     for name, peer in workers.items():
         state = "worker running" if peer.contender else f"absent ({peer.reason})"
         peer_lines.append(f"{labels[name]}: {state}")
-    print("paramlab: " + (f"not available ({paramlab_reason})" if paramlab_reason
-                          else "in-process"))
+    print(
+        "paramlab: " + (f"not available ({paramlab_reason})" if paramlab_reason else "in-process")
+    )
     print("peers: " + "; ".join(peer_lines))
     cpus = os.cpu_count() or 1
     if load_start and load_start[0] > 0.5 * cpus:
-        print(f"WARNING: machine busy before the run (1-min load {load_start[0]} on {cpus} "
-              "CPUs); absolute figures are inflated, ratios less so (runs alternate)")
+        print(
+            f"WARNING: machine busy before the run (1-min load {load_start[0]} on {cpus} "
+            "CPUs); absolute figures are inflated, ratios less so (runs alternate)"
+        )
     print(flush=True)
 
 
@@ -277,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.gpu:
         ngpus, reason = gpu_device_count()
         if not ngpus:
-            print(f"bench/run.py --gpu: {reason}; the GPU benchmarks need CuPy and a CUDA GPU.",
-                  file=sys.stderr)
+            print(
+                f"bench/run.py --gpu: {reason}; the GPU benchmarks need CuPy and a CUDA GPU.",
+                file=sys.stderr,
+            )
             return 3
         selected = [c for c in selected if c.gpu]
 
@@ -314,8 +339,10 @@ def main(argv: list[str] | None = None) -> int:
 
     wall = time.perf_counter() - started
     print(format_summary(results, labels))
-    print(f"\nwall time {wall:.1f} s; load average at start {load_start}, end {load_average()}"
-          + ("  [QUICK MODE]" if args.quick else ""))
+    print(
+        f"\nwall time {wall:.1f} s; load average at start {load_start}, end {load_average()}"
+        + ("  [QUICK MODE]" if args.quick else "")
+    )
     header = run_header(args, when, sizes, paramlab, paramlab_reason, workers, load_start, wall)
     suffix = ("-quick" if args.quick else "") + ("-gpu" if args.gpu else "")
     path = write_json(results_json(results, labels, header), args.out, when, suffix)

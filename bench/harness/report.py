@@ -189,7 +189,9 @@ def format_summary(results: list[CaseResult], labels: dict[str, str]) -> str:
     widths = [max(len(h), 11) for h in heads]
     lines = [
         "Summary of medians",
-        "    " + f"{'case':<16}" + "".join(f"  {h:>{w}}" for h, w in zip(heads, widths))
+        "    "
+        + f"{'case':<16}"
+        + "".join(f"  {h:>{w}}" for h, w in zip(heads, widths))
         + "  paramlab",
     ]
     for result in results:

@@ -126,8 +126,7 @@ class LocalContender(Contender):
         Whether :meth:`peak` measures memory (False on GPU).
     """
 
-    def __init__(self, key, role, registry: Registry, env: Any, body_case=None,
-                 measure_peak=True):
+    def __init__(self, key, role, registry: Registry, env: Any, body_case=None, measure_peak=True):
         self.key, self.role = key, role
         self.registry, self.env = registry, env
         self.body_case = body_case or {}
@@ -219,8 +218,13 @@ def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, WorkerError) else short_error(exc)
 
 
-def run_case(case: Case, slots: list[Slot], params: dict, repeat: int,
-             log: Callable[[str], None] = lambda _msg: None) -> list[Outcome]:
+def run_case(
+    case: Case,
+    slots: list[Slot],
+    params: dict,
+    repeat: int,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> list[Outcome]:
     """Measure one case with every live contender, round-robin.
 
     Parameters
@@ -242,25 +246,49 @@ def run_case(case: Case, slots: list[Slot], params: dict, repeat: int,
         One per slot, in slot order.
     """
     outcomes = {s.key: Outcome(s.key, s.role, s.status, s.reason) for s in slots}
-    live: list[Slot] = []
-    for slot in slots:
-        if slot.contender is None:
-            continue
+    live = [
+        s for s in slots if s.contender is not None and _prepare(case, s, outcomes, params, log)
+    ]
+    _timed_rounds(case, live, outcomes, repeat, log)
+    for slot in live:
         outcome = outcomes[slot.key]
-        try:
-            slot.contender.setup(case.case_id, params)
-            warmup = slot.contender.run(case.case_id)  # smoke run, doubles as warm-up
-            if warmup > MAX_WARMUP_SECONDS:
-                raise TimeoutError(
-                    f"warm-up run took {warmup:.0f} s (> {MAX_WARMUP_SECONDS:.0f} s); not timed"
-                )
-        except Exception as exc:
-            outcome.status, outcome.reason = _fail_status(slot.role), _error_text(exc)
-            log(f"  {slot.key}: {outcome.status}: {outcome.reason}")
-            _safe_teardown(slot.contender, case.case_id)
-            continue
-        live.append(slot)
+        if outcome.status == OK:
+            try:
+                outcome.peak, outcome.traced_peak = slot.contender.peak(case.case_id)
+            except Exception as exc:
+                log(f"  {slot.key}: peak memory not measured: {_error_text(exc)}")
+        _safe_teardown(slot.contender, case.case_id)
+    return [outcomes[s.key] for s in slots]
 
+
+def _prepare(
+    case: Case, slot: Slot, outcomes: dict[str, Outcome], params: dict, log: Callable[[str], None]
+) -> bool:
+    """Set up and smoke-run one contender; on failure record why and return False."""
+    outcome = outcomes[slot.key]
+    try:
+        slot.contender.setup(case.case_id, params)
+        warmup = slot.contender.run(case.case_id)  # smoke run, doubles as warm-up
+        if warmup > MAX_WARMUP_SECONDS:
+            raise TimeoutError(
+                f"warm-up run took {warmup:.0f} s (> {MAX_WARMUP_SECONDS:.0f} s); not timed"
+            )
+    except Exception as exc:
+        outcome.status, outcome.reason = _fail_status(slot.role), _error_text(exc)
+        log(f"  {slot.key}: {outcome.status}: {outcome.reason}")
+        _safe_teardown(slot.contender, case.case_id)
+        return False
+    return True
+
+
+def _timed_rounds(
+    case: Case,
+    live: list[Slot],
+    outcomes: dict[str, Outcome],
+    repeat: int,
+    log: Callable[[str], None],
+) -> None:
+    """Do ``repeat`` rounds of one timed run per live contender, rotating the start."""
     start = time.perf_counter()
     for round_no in range(repeat):
         shift = round_no % len(live) if live else 0
@@ -275,16 +303,6 @@ def run_case(case: Case, slots: list[Slot], params: dict, repeat: int,
                 outcome.status, outcome.reason = _fail_status(slot.role), _error_text(exc)
                 log(f"  {slot.key}: {outcome.status} during timing: {outcome.reason}")
         log(f"  round {round_no + 1}/{repeat} done ({time.perf_counter() - start:.1f} s)")
-
-    for slot in live:
-        outcome = outcomes[slot.key]
-        if outcome.status == OK:
-            try:
-                outcome.peak, outcome.traced_peak = slot.contender.peak(case.case_id)
-            except Exception as exc:
-                log(f"  {slot.key}: peak memory not measured: {_error_text(exc)}")
-        _safe_teardown(slot.contender, case.case_id)
-    return [outcomes[s.key] for s in slots]
 
 
 def _safe_teardown(contender: Contender, case_id: str) -> None:
