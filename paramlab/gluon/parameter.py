@@ -516,7 +516,7 @@ class Parameter:
                 _backend.copy_into(r._data, value._data, r.context, value.context)
                 r._version += 1
             else:
-                r[:] = value
+                r[:] = value.as_in_context(r.context)
         if self._trainer is not None:
             trainer = self._trainer()
             if trainer is not None and hasattr(trainer, "_reset_kvstore"):

@@ -226,3 +226,18 @@ class ParameterDict:
             )
         for param in self._params.values():
             setattr(param, name, value)
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, filename, strip_prefix=""):
+        """Save every parameter by full name minus ``strip_prefix`` (see gluon.checkpoint)."""
+        from .checkpoint import save_parameter_dict
+
+        save_parameter_dict(self, filename, strip_prefix)
+
+    def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
+             restore_prefix="", cast_dtype=False, dtype_source="current"):
+        """Load parameters saved by :meth:`save` (or MXNet) by full name (see gluon.checkpoint)."""
+        from .checkpoint import load_parameter_dict
+
+        load_parameter_dict(self, filename, ctx, allow_missing, ignore_extra, restore_prefix,
+                            cast_dtype, dtype_source)
