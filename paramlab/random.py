@@ -131,6 +131,9 @@ def _fill_cpu(ctx, out, draw):
     """Fill the contiguous NumPy array ``out`` piece by piece, ``draw(gen, block)``."""
     flat = out.reshape(-1)
     gens = _generators(ctx)
+    if flat.size <= BLOCK:  # small draws: one block from sub-stream 0, no bookkeeping
+        draw(gens[0], flat)
+        return
 
     def run(i, start, stop):
         gen = gens[i]

@@ -151,6 +151,8 @@ CASES: tuple[Case, ...] = (
     Case(
         "W7",
         "mean/std/min/max/norm/finite-count + {bins}-bin histogram of a {n}x{n} float32 array",
+        subjects=(Subject("paramlab:summary", "extras"),),
+        notes=("paramlab: paramlab.summary.summarize (the module the views and inspect use)",),
     ),
     Case("W8", "{accum} accumulating backward passes (grad_req 'add') of the W4 MLP"),
     Case("W9", "save (with fsync) and load the parameters of the W4 MLP"),

@@ -29,6 +29,20 @@ def _close(obj):
         closer()
 
 
+@REGISTRY.case("W7")
+def w7_summary_setup(mx, p):
+    """Exact statistics and a histogram with ``paramlab.summary`` (one fused pass)."""
+    summary = _submodule(mx, "summary")
+    n = p["n"]
+    x = mx.nd.array(gluon.host_normal((n, n), 3), ctx=gluon.contexts(mx, p, 1)[0])
+
+    def run():
+        summary.summarize(x, bins=p["bins"])
+        mx.nd.waitall()
+
+    return Prepared(run)
+
+
 @REGISTRY.case("W10.view_update")
 def w10_view_update_setup(mx, p):
     """One ``ParameterView.update()`` of an n x n parameter on ``ncontexts`` contexts."""

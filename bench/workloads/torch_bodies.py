@@ -82,15 +82,21 @@ def w1_setup(env, p):
 
 @REGISTRY.case("W2")
 def w2_setup(env, p):
-    """One ``xavier_uniform_`` draw plus copies to the other replicas."""
+    """One ``xavier_uniform_`` draw into a new parameter plus new copies on the others.
+
+    Like the NumPy floor, the buffers are created inside the timed run.
+    """
     n = p["n"]
-    replicas = [nn.Parameter(torch.empty(n, n, device=d)) for d in env.replicas(p["ncontexts"])]
+    devices = env.replicas(p["ncontexts"])
+    state = {"replicas": None}
 
     def run():
-        nn.init.xavier_uniform_(replicas[0])
+        state["replicas"] = None
+        first = nn.Parameter(torch.empty(n, n, device=devices[0]))
+        nn.init.xavier_uniform_(first)
         with torch.no_grad():
-            for other in replicas[1:]:
-                other.copy_(replicas[0])
+            others = [nn.Parameter(first.detach().to(d, copy=True)) for d in devices[1:]]
+        state["replicas"] = [first, *others]
         env.sync()
 
     return Prepared(run)

@@ -153,7 +153,7 @@ def check_array(arr, who: str) -> NDArray:
 def check_float(dtype, who: str, name) -> None:
     """InitializerDtypeError unless ``dtype`` is float16, float32 or float64."""
     dt = np.dtype(dtype)
-    if dt.name not in _FLOAT_DTYPES:
+    if dt.kind != "f" or dt.itemsize not in (2, 4, 8):
         raise InitializerDtypeError(
             f"{who} cannot draw random values into {name}: the output dtype must be float16, "
             f"float32 or float64, got {dt.name}"

@@ -1,6 +1,6 @@
 """``mx.nd``: the NDArray and the functions that create and combine NDArrays."""
 
-from . import random
+from . import random, sparse
 from .creation import (
     arange,
     array,
@@ -35,6 +35,7 @@ __all__ = [
     "save",
     "load",
     "random",
+    "sparse",
     "arange",
     "array",
     "batch_dot",

@@ -256,6 +256,10 @@ def _check_dot(lhs, rhs, ta, tb, what):
 def dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     """Matrix product: the last axis of ``lhs`` with the first axis of ``rhs``."""
     _check_dot(lhs, rhs, transpose_a, transpose_b, "dot")
+    if lhs.stype != "default" or rhs.stype != "default":
+        from . import sparse
+
+        return sparse.dot(lhs, rhs, transpose_a, transpose_b)
     out = apply(linalg.Dot(transpose_a, transpose_b), lhs, rhs)
     if out.ndim == 0 and not lhs._np_semantics:
         out = apply(shape_ops.Reshape((1,)), out)  # MXNet 1.x: a 1-D dot has shape (1,)

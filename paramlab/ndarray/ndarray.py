@@ -280,6 +280,8 @@ class NDArray:
                 raise ValueError(
                     f"copyto: target shape {other.shape} does not match source shape {self.shape}"
                 )
+            if other.stype != "default":  # a sparse target converts the value itself
+                return other._copy_from(self)
             other._check_write()
             _backend.copy_into(other._data, self._data, other._ctx, self._ctx)
             other._bump()
