@@ -28,10 +28,12 @@ def ctx(request):
     return request.param
 
 
-@pytest.fixture(params=[
-    pytest.param([mx.cpu(0), mx.cpu(1)], id="cpu0+cpu1"),
-    pytest.param([mx.gpu(0), mx.cpu(0)], marks=pytest.mark.gpu, id="gpu0+cpu0"),
-])
+@pytest.fixture(
+    params=[
+        pytest.param([mx.cpu(0), mx.cpu(1)], id="cpu0+cpu1"),
+        pytest.param([mx.gpu(0), mx.cpu(0)], marks=pytest.mark.gpu, id="gpu0+cpu0"),
+    ]
+)
 def ctx_list(request):
     """Two contexts for multi-device tests (two CPUs always; a GPU and a CPU under gpu)."""
     return request.param
@@ -48,12 +50,16 @@ def pytest_collection_modifyitems(config, items):
             reason = _backend.cupy_missing_reason() or "no GPU on this machine"
             item.add_marker(pytest.mark.skip(reason=f"gpu test: {reason}"))
         if "mxnet_ref" in item.keywords and not have_mxnet:
-            item.add_marker(pytest.mark.skip(
-                reason="reference MXNet not configured: set PARAMLAB_MXNET_PYTHON"))
+            item.add_marker(
+                pytest.mark.skip(reason="reference MXNet not configured: set PARAMLAB_MXNET_PYTHON")
+            )
         if "browser" in item.keywords and not have_chromium and not CI:
-            item.add_marker(pytest.mark.skip(
-                reason="Debian's chromium is missing (/usr/bin/chromium); run `make test` as "
-                       "root to install it"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="Debian's chromium is missing (/usr/bin/chromium); run `make test` as "
+                    "root to install it"
+                )
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +88,9 @@ def mxnet_ref():
     def run(code: str, timeout=300):
         proc = subprocess.run(
             [python, "-c", textwrap.dedent(code)],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"reference MXNet failed:\n{proc.stderr[-4000:]}")

@@ -9,17 +9,24 @@ Gluon, optimizers, checkpoints) join it as they are built.
 np.float32(6.0)
 """
 
-from . import base, context, util
-from . import ndarray
+from . import (
+    autograd,
+    base,
+    context,
+    gluon,
+    initializer,
+    lr_scheduler,
+    ndarray,
+    optimizer,
+    random,
+    symbol,
+    util,
+)
+from . import initializer as init
 from . import ndarray as nd
 from . import numpy as np
 from . import numpy_extension as npx
-from . import autograd, random
-from . import initializer
-from . import initializer as init
-from . import symbol
 from . import symbol as sym
-from . import gluon
 from .base import MXNetError
 from .context import Context, Device, cpu, cpu_pinned, cpu_shared, current_context, gpu, num_gpus
 
@@ -43,6 +50,8 @@ __all__ = [
     "init",
     "symbol",
     "sym",
+    "lr_scheduler",
+    "optimizer",
     "gluon",
     "MXNetError",
     "Context",

@@ -196,7 +196,11 @@ def to_context(array, ctx, dtype=None, copy=False):
         with _cupy.cuda.Device(ctx.device_id):
             if is_gpu_array(array):
                 src_dev = array.device.id
-                if src_dev == ctx.device_id and not copy and (dtype is None or array.dtype == dtype):
+                if (
+                    src_dev == ctx.device_id
+                    and not copy
+                    and (dtype is None or array.dtype == dtype)
+                ):
                     return array
                 if src_dev != ctx.device_id:
                     _record("device_to_device", array.nbytes)

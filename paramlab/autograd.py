@@ -50,12 +50,12 @@ def _scope(recording, training):
             set_training(prev_t)
 
 
-def record(train_mode=True):  # noqa: F811 - MXNet's argument name
+def record(train_mode=True):
     """Record operations for ``backward`` inside the ``with`` block (training mode by default)."""
     return _scope(True, train_mode)
 
 
-def pause(train_mode=False):  # noqa: F811
+def pause(train_mode=False):
     """Stop recording inside the ``with`` block."""
     return _scope(False, train_mode)
 
@@ -83,7 +83,9 @@ def mark_variables(variables, gradients, grad_reqs="write"):
         )
     for v, g, req in zip(variables, gradients, grad_reqs):
         if req not in ("write", "add", "null"):
-            raise ValueError(f"mark_variables: grad_req must be 'write', 'add' or 'null', got {req!r}")
+            raise ValueError(
+                f"mark_variables: grad_req must be 'write', 'add' or 'null', got {req!r}"
+            )
         if g.shape != v.shape:
             raise ValueError(
                 f"mark_variables: gradient shape {g.shape} differs from variable shape {v.shape}"
@@ -99,9 +101,7 @@ def _seed_grads(heads, head_grads):
     elif isinstance(head_grads, NDArray):
         head_grads = [head_grads]
     if len(head_grads) != len(heads):
-        raise ValueError(
-            f"backward: got {len(heads)} heads but {len(head_grads)} head gradients"
-        )
+        raise ValueError(f"backward: got {len(heads)} heads but {len(head_grads)} head gradients")
     seeds = []
     for h, g in zip(heads, head_grads):
         if g is None:
@@ -133,7 +133,7 @@ def _heads(heads):
     return heads
 
 
-def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # noqa: F811
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
     """Back-propagate from ``heads`` into every reached variable's gradient buffer."""
     heads = _heads(heads)
     seeds = _seed_grads(heads, head_grads)
@@ -141,8 +141,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True):  # no
         backward_from(heads, seeds, retain_graph)
 
 
-def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
-         train_mode=True):  # noqa: F811
+def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
     """Gradients of ``heads`` with respect to ``variables``, returned (buffers untouched)."""
     if create_graph:
         raise NotImplementedError(
@@ -221,4 +220,3 @@ class _UserOp(_EngineFunction):
                 f"{len(self.ctx_free_inputs)} inputs"
             )
         return tuple(None if g is None else g._data for g in grads)
-

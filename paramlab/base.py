@@ -15,6 +15,7 @@ __all__ = [
     "GPUUnavailableError",
     "CheckpointFormatError",
     "StaleGradientError",
+    "LRSchedulerConflictError",
     "numeric_types",
     "integer_types",
     "string_types",
@@ -54,4 +55,11 @@ class StaleGradientError(RuntimeError, UserWarning):
 
     It is both a ``RuntimeError`` and a ``UserWarning``, so code written against
     MXNet's ``except UserWarning`` keeps working.
+    """
+
+
+class LRSchedulerConflictError(RuntimeError, UserWarning):
+    """``set_learning_rate`` was called while an ``lr_scheduler`` decides the rate.
+
+    Both a ``RuntimeError`` and a ``UserWarning`` (MXNet raises a bare ``UserWarning``).
     """

@@ -49,7 +49,7 @@ def install() -> None:
             "install paramlab's alias before anything imports mxnet"
         )
     for name, module in _public_modules():
-        alias = _ALIAS + name[len("paramlab"):]
+        alias = _ALIAS + name[len("paramlab") :]
         if sys.modules.get(alias) is None:
             sys.modules[alias] = module
             _added.append(alias)

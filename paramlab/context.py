@@ -57,7 +57,7 @@ class Context:
         A non-negative device number.
     """
 
-    __slots__ = ("_device_type", "_device_id", "_tokens")
+    __slots__ = ("_device_id", "_device_type", "_tokens")
 
     def __init__(self, device_type, device_id=0):
         if isinstance(device_type, Context):

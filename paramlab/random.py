@@ -23,6 +23,7 @@ np.True_
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import operator
 import os
 import threading
@@ -124,7 +125,7 @@ def _pieces(n: int) -> list[tuple[int, int]]:
     if n < SPLIT_MIN:
         return [(0, n)]
     bounds = [n * i // SUBSTREAMS for i in range(SUBSTREAMS + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def _fill_cpu(ctx, out, draw):

@@ -127,8 +127,12 @@ class Symbol:
             inputs = (other, self) if reflected else (self, other)
             return Symbol(_auto_name(op), op, inputs)
         if isinstance(other, numbers.Number):
-            return Symbol(_auto_name(op + "_scalar"), op + "_scalar", (self,),
-                          {"scalar": str(other), "reflected": str(reflected)})
+            return Symbol(
+                _auto_name(op + "_scalar"),
+                op + "_scalar",
+                (self,),
+                {"scalar": str(other), "reflected": str(reflected)},
+            )
         raise TypeError(f"Symbol: cannot combine with {type(other).__name__}")
 
     def __add__(self, o):
@@ -170,8 +174,17 @@ def _init_string(init):
     return dumps()
 
 
-def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, init=None,
-        stype=None, **kwargs):
+def var(
+    name,
+    attr=None,
+    shape=None,
+    lr_mult=None,
+    wd_mult=None,
+    dtype=None,
+    init=None,
+    stype=None,
+    **kwargs,
+):
     """A variable symbol with MXNet's attributes (all stored as strings).
 
     ``__shape__`` is ``str(shape)``, ``__dtype__`` MXNet's type flag,

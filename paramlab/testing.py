@@ -45,7 +45,10 @@ def assert_almost_equal(actual, desired, rtol=None, atol=None, names=("actual", 
     a, d = _host(actual), _host(desired)
     rt, at = tolerances(np.result_type(a.dtype, d.dtype))
     np.testing.assert_allclose(
-        a, d, rtol=rt if rtol is None else rtol, atol=at if atol is None else atol,
+        a,
+        d,
+        rtol=rt if rtol is None else rtol,
+        atol=at if atol is None else atol,
         err_msg=f"{names[0]} vs {names[1]}",
     )
 
@@ -76,8 +79,7 @@ def check_grad(fn, inputs, eps=1e-6, rtol=1e-4, atol=1e-6, seed=0, grad_inputs=N
     with autograd.record():
         out = fn(*inputs)
     w_host = rng.standard_normal(out.shape)
-    w = NDArray._wrap(_backend.to_context(w_host.astype(out._data.dtype), out.context),
-                      out.context)
+    w = NDArray._wrap(_backend.to_context(w_host.astype(out._data.dtype), out.context), out.context)
     out.backward(w)
     dirs = [rng.standard_normal(x.shape) for x in inputs]
     analytic = sum(
@@ -92,8 +94,9 @@ def check_grad(fn, inputs, eps=1e-6, rtol=1e-4, atol=1e-6, seed=0, grad_inputs=N
             host = x.asnumpy().astype(np.float64)
             if g:
                 host = host + sign * eps * v
-            shifted.append(NDArray._wrap(_backend.to_context(host.astype(x._data.dtype),
-                                                             x.context), x.context))
+            shifted.append(
+                NDArray._wrap(_backend.to_context(host.astype(x._data.dtype), x.context), x.context)
+            )
         with autograd.pause():
             y = fn(*shifted)
         return float((y.asnumpy().astype(np.float64) * w_host).sum())

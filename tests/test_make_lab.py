@@ -41,7 +41,10 @@ def test_make_lab_serves_the_tour_with_token_auth():
     env = dict(os.environ, JUPYTER_TOKEN=token)
     proc = subprocess.Popen(
         ["make", "-s", "lab", f"LAB_ARGS=--port={port} --no-browser --ServerApp.port_retries=0"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

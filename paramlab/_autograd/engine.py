@@ -42,7 +42,7 @@ class Function:
 class Node:
     """A recorded application of a Function: its inputs and its outputs' metadata."""
 
-    __slots__ = ("fn", "inputs", "out_meta", "__weakref__")
+    __slots__ = ("__weakref__", "fn", "inputs", "out_meta")
 
     def __init__(self, fn, inputs, out_meta):
         self.fn = fn

@@ -5,11 +5,13 @@ from . import data, loss, nn, utils
 from .block import Block, HybridBlock
 from .parameter import Constant, Parameter
 from .parameter_dict import ParameterDict
+from .trainer import Trainer
 
 __all__ = [
     "Parameter",
     "Constant",
     "ParameterDict",
+    "Trainer",
     "DeferredInitializationError",
     "Block",
     "HybridBlock",

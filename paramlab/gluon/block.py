@@ -190,8 +190,11 @@ class Block:
             seen.setdefault(id(p), (attr, p))
         for full, p in self._params.items():
             if id(p) not in seen:
-                short = full[len(self._params.prefix):] if full.startswith(
-                    self._params.prefix) else full
+                short = (
+                    full[len(self._params.prefix) :]
+                    if full.startswith(self._params.prefix)
+                    else full
+                )
                 seen[id(p)] = (short, p)
         return list(seen.values())
 
@@ -355,13 +358,19 @@ class Block:
 
         save_parameters(self, filename, deduplicate)
 
-    def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
-                        cast_dtype=False, dtype_source="current"):
+    def load_parameters(
+        self,
+        filename,
+        ctx=None,
+        allow_missing=False,
+        ignore_extra=False,
+        cast_dtype=False,
+        dtype_source="current",
+    ):
         """Load parameters saved by ``save_parameters`` (or MXNet)."""
         from .checkpoint import load_parameters
 
-        load_parameters(self, filename, ctx, allow_missing, ignore_extra, cast_dtype,
-                        dtype_source)
+        load_parameters(self, filename, ctx, allow_missing, ignore_extra, cast_dtype, dtype_source)
 
     save_params = save_parameters
     load_params = load_parameters
@@ -386,7 +395,7 @@ class HybridBlock(Block):
             raise NotImplementedError(
                 f"{type(self).__name__} must implement forward() or hybrid_forward()"
             )
-        from .. import ndarray as F
+        from .. import ndarray as F  # noqa: N812 - MXNet's name for the namespace
 
         ctx = x.context
         params = {attr: p.data(ctx) for attr, p in self._reg_params.items()}
@@ -394,4 +403,3 @@ class HybridBlock(Block):
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError
-

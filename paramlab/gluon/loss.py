@@ -69,8 +69,9 @@ class SoftmaxCrossEntropyLoss(Loss):
     ``pred`` already is a log-softmax.
     """
 
-    def __init__(self, axis=-1, sparse_label=True, from_logits=False, weight=None,
-                 batch_axis=0, **kwargs):
+    def __init__(
+        self, axis=-1, sparse_label=True, from_logits=False, weight=None, batch_axis=0, **kwargs
+    ):
         super().__init__(weight, batch_axis, **kwargs)
         self._axis, self._sparse_label, self._from_logits = axis, sparse_label, from_logits
 
@@ -109,15 +110,17 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
                 loss = pred.relu() - pred * label + (-pred.abs()).softrelu()
             else:
                 log_weight = (pos_weight - 1) * label + 1
-                loss = pred - pred * label + log_weight * (
-                    (-pred.abs()).softrelu() + (-pred).relu())
+                loss = (
+                    pred - pred * label + log_weight * ((-pred.abs()).softrelu() + (-pred).relu())
+                )
         else:
             eps = 1e-12
             if pos_weight is None:
                 loss = -((pred + eps).log() * label + (1 - pred + eps).log() * (1 - label))
             else:
-                loss = -((pred + eps).log() * label * pos_weight
-                         + (1 - pred + eps).log() * (1 - label))
+                loss = -(
+                    (pred + eps).log() * label * pos_weight + (1 - pred + eps).log() * (1 - label)
+                )
         return self._finish(loss, sample_weight)
 
 

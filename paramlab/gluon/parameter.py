@@ -93,9 +93,20 @@ class Parameter:
     np.float32(6.0)
     """
 
-    def __init__(self, name="weight", grad_req="write", shape=None, dtype=np.float32,
-                 lr_mult=1.0, wd_mult=1.0, init=None, allow_deferred_init=False,
-                 differentiable=True, stype="default", grad_stype="default"):
+    def __init__(
+        self,
+        name="weight",
+        grad_req="write",
+        shape=None,
+        dtype=np.float32,
+        lr_mult=1.0,
+        wd_mult=1.0,
+        init=None,
+        allow_deferred_init=False,
+        differentiable=True,
+        stype="default",
+        grad_stype="default",
+    ):
         if not isinstance(name, str):
             raise TypeError(f"Parameter: name must be a string, got {name!r}")
         for what, value in (("grad_stype", grad_stype), ("stype", stype)):
@@ -132,8 +143,8 @@ class Parameter:
         Events: 'initialized', 'deferred', 'data_set', 'grad_zeroed', 'grad_req',
         'cast', 'ctx_reset', 'grad_written', 'step'. Returns the callback.
         """
-        ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else weakref.ref(
-            callback
+        ref = (
+            weakref.WeakMethod(callback) if hasattr(callback, "__self__") else weakref.ref(callback)
         )
         if self._observers is None:
             self._observers = []
@@ -233,8 +244,9 @@ class Parameter:
             return False
         if not shape and not is_np_shape():
             return False
-        return all(d > 0 for d in shape) or (is_np_shape() and all(d >= 0 for d in shape)
-                                             and 0 not in shape)
+        return all(d > 0 for d in shape) or (
+            is_np_shape() and all(d >= 0 for d in shape) and 0 not in shape
+        )
 
     @property
     def dtype(self):
@@ -357,8 +369,15 @@ class Parameter:
             self._notify("grad_zeroed")
 
     # ------------------------------------------------------------------ initialization
-    def initialize(self, init=None, ctx=None, default_init=None, force_reinit=False,
-                   device=None, structural_name=""):
+    def initialize(
+        self,
+        init=None,
+        ctx=None,
+        default_init=None,
+        force_reinit=False,
+        device=None,
+        structural_name="",
+    ):
         """Create the replicas (and gradients) on ``ctx``.
 
         The initializer is ``init`` if given, else the parameter's own ``init``,
@@ -384,7 +403,9 @@ class Parameter:
         for c in ctx_list:
             _backend.check_device(c)
         default_init = _init.Uniform() if default_init is None else default_init
-        chosen = init if init is not None else (self.init if self.init is not None else default_init)
+        chosen = (
+            init if init is not None else (self.init if self.init is not None else default_init)
+        )
         request = PendingInit(chosen, ctx_list, default_init)
         if not self._shape_known():
             if not self._allow_deferred_init:
@@ -530,10 +551,11 @@ class Parameter:
         if not self._replicas:
             self._dtype = dtype
             return
-        replicas = {k: self._to_stype(r.tostype("default").astype(dt) if r.stype != "default"
-                                      else r.astype(dt)) for k, r in self._replicas.items()}
-        grads = {k: (g.astype(dt) if g.stype == "default" else g.astype(dt))
-                 for k, g in self._grads.items()}
+        replicas = {
+            k: self._to_stype(r.astype(dt)) if r.stype == "default" else r.astype(dt)
+            for k, r in self._replicas.items()
+        }
+        grads = {k: g.astype(dt) for k, g in self._grads.items()}
         self._attach(replicas, grads)
         self._replicas, self._grads, self._dtype = replicas, grads, dtype
         self._notify("cast", dtype=dt)
@@ -543,8 +565,10 @@ class Parameter:
         from ..context import cpu
 
         target = cpu(0)
-        values = [r if r.stype == "default" else r.tostype("default")
-                  for r in (self._replicas[_ctx_key(c)] for c in self._ctx_list)]
+        values = [
+            r if r.stype == "default" else r.tostype("default")
+            for r in (self._replicas[_ctx_key(c)] for c in self._ctx_list)
+        ]
         prev = _ag_state.set_recording(False)
         try:
             total = values[0].copyto(target)
@@ -582,8 +606,13 @@ class Parameter:
             from .. import symbol
 
             self._var = symbol.var(
-                self.name, shape=self.shape, dtype=self._dtype, lr_mult=self.lr_mult,
-                wd_mult=self.wd_mult, init=self.init, stype=self._stype,
+                self.name,
+                shape=self.shape,
+                dtype=self._dtype,
+                lr_mult=self.lr_mult,
+                wd_mult=self.wd_mult,
+                init=self.init,
+                stype=self._stype,
             )
         return self._var
 
@@ -604,11 +633,13 @@ class Parameter:
         return trainer
 
     def row_sparse_data(self, row_id):
-        """The rows ``row_id`` of a row_sparse parameter, pulled into the replica on row_id's context."""
+        """The rows ``row_id`` of a row_sparse parameter, in the replica on row_id's context."""
         self._check_row_sparse("row_sparse_data")
         if not isinstance(row_id, NDArray):
-            raise TypeError(f"Parameter '{self.name}': row_id must have NDArray type, got "
-                            f"{type(row_id).__name__}")
+            raise TypeError(
+                f"Parameter '{self.name}': row_id must have NDArray type, got "
+                f"{type(row_id).__name__}"
+            )
         self._check_initialized("row_sparse_data")
         replica = self._lookup(self._replicas, row_id.context, "row_sparse_data")
         trainer = self._owning_trainer("row_sparse_data")
@@ -618,12 +649,16 @@ class Parameter:
         """The rows ``row_id`` pulled into every replica."""
         self._check_row_sparse("list_row_sparse_data")
         if not isinstance(row_id, NDArray):
-            raise TypeError(f"Parameter '{self.name}': row_id must have NDArray type, got "
-                            f"{type(row_id).__name__}")
+            raise TypeError(
+                f"Parameter '{self.name}': row_id must have NDArray type, got "
+                f"{type(row_id).__name__}"
+            )
         self._check_initialized("list_row_sparse_data")
         trainer = self._owning_trainer("list_row_sparse_data")
-        return [trainer._row_sparse_pull(self, self._replicas[_ctx_key(c)], row_id, full_idx=True)
-                for c in self._ctx_list]
+        return [
+            trainer._row_sparse_pull(self, self._replicas[_ctx_key(c)], row_id, full_idx=True)
+            for c in self._ctx_list
+        ]
 
     def _set_trainer(self, trainer):
         """Record the Trainer that owns this parameter (one Trainer per row_sparse parameter)."""
@@ -660,8 +695,14 @@ class Constant(Parameter):
         if not isinstance(value, NDArray):
             value = creation.array(value)
         self.value = value
-        super().__init__(name, grad_req="null", shape=value.shape, dtype=value.dtype,
-                         init=_ConstantValue(value), differentiable=False)
+        super().__init__(
+            name,
+            grad_req="null",
+            shape=value.shape,
+            dtype=value.dtype,
+            init=_ConstantValue(value),
+            differentiable=False,
+        )
 
     @Parameter.grad_req.setter
     def grad_req(self, req):
@@ -684,8 +725,9 @@ class _ConstantValue(_init.Initializer):
         self._value = value
 
     def _init_weight(self, name, arr):
-        arr[:] = self._value.copyto(arr.context) if self._value.context != arr.context else \
-            self._value
+        arr[:] = (
+            self._value.copyto(arr.context) if self._value.context != arr.context else self._value
+        )
 
     def dumps(self):
         import json

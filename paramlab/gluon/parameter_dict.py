@@ -234,10 +234,26 @@ class ParameterDict:
 
         save_parameter_dict(self, filename, strip_prefix)
 
-    def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
-             restore_prefix="", cast_dtype=False, dtype_source="current"):
+    def load(
+        self,
+        filename,
+        ctx=None,
+        allow_missing=False,
+        ignore_extra=False,
+        restore_prefix="",
+        cast_dtype=False,
+        dtype_source="current",
+    ):
         """Load parameters saved by :meth:`save` (or MXNet) by full name (see gluon.checkpoint)."""
         from .checkpoint import load_parameter_dict
 
-        load_parameter_dict(self, filename, ctx, allow_missing, ignore_extra, restore_prefix,
-                            cast_dtype, dtype_source)
+        load_parameter_dict(
+            self,
+            filename,
+            ctx,
+            allow_missing,
+            ignore_extra,
+            restore_prefix,
+            cast_dtype,
+            dtype_source,
+        )

@@ -34,8 +34,15 @@ def print_summary(block, *inputs, print_fn=print):
         for p in params:
             seen_params.setdefault(id(p), p)
         trainable = [p for p in params if p.grad_req != "null"]
-        rows.append((f"{type(b).__name__}-{counter[0]}", _shape_of(out), _count(params),
-                     _count(trainable), params))
+        rows.append(
+            (
+                f"{type(b).__name__}-{counter[0]}",
+                _shape_of(out),
+                _count(params),
+                _count(trainable),
+                params,
+            )
+        )
 
     def attach(b):
         if b is not block or not b._children:

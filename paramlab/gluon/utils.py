@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -36,7 +37,7 @@ def split_data(data, num_slice, batch_axis=0, even_split=True):
     bounds = [i * step for i in range(num_slice)] + [size]
     index = [slice(None)] * data.ndim
     out = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         index[batch_axis] = slice(lo, hi)
         out.append(data[tuple(index)])
     return out

@@ -1,4 +1,7 @@
-"""MXNet's reshape codes: 0 (copy a dim), -1 (infer), -2 (copy the rest), -3 (merge two), -4 (split)."""
+"""MXNet's reshape codes.
+
+0 copies a dim, -1 infers one, -2 copies the rest, -3 merges two, -4 splits one.
+"""
 
 from __future__ import annotations
 

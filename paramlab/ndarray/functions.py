@@ -71,7 +71,7 @@ def reciprocal(data):
     return _nd(data, "reciprocal").reciprocal()
 
 
-def abs(data):  # noqa: A001 - MXNet's name
+def abs(data):
     """Elementwise absolute value."""
     return _nd(data, "abs").abs()
 
@@ -91,7 +91,7 @@ def ceil(data):
     return _nd(data, "ceil").ceil()
 
 
-def round(data):  # noqa: A001 - MXNet's name
+def round(data):
     """Elementwise rounding."""
     return _nd(data, "round").round()
 
@@ -204,7 +204,7 @@ def minimum(lhs, rhs):
     return _nd(rhs, "minimum").minimum(lhs)
 
 
-def sum(data, axis=None, keepdims=False, exclude=False, **kwargs):  # noqa: A001
+def sum(data, axis=None, keepdims=False, exclude=False, **kwargs):
     """Sum over ``axis``."""
     return _nd(data, "sum").sum(axis=axis, keepdims=keepdims, exclude=exclude)
 
@@ -214,12 +214,12 @@ def mean(data, axis=None, keepdims=False, exclude=False, **kwargs):
     return _nd(data, "mean").mean(axis=axis, keepdims=keepdims, exclude=exclude)
 
 
-def max(data, axis=None, keepdims=False, exclude=False, **kwargs):  # noqa: A001
+def max(data, axis=None, keepdims=False, exclude=False, **kwargs):
     """Maximum over ``axis``."""
     return _nd(data, "max").max(axis=axis, keepdims=keepdims, exclude=exclude)
 
 
-def min(data, axis=None, keepdims=False, exclude=False, **kwargs):  # noqa: A001
+def min(data, axis=None, keepdims=False, exclude=False, **kwargs):
     """Minimum over ``axis``."""
     return _nd(data, "min").min(axis=axis, keepdims=keepdims, exclude=exclude)
 
@@ -229,7 +229,7 @@ def prod(data, axis=None, keepdims=False, exclude=False, **kwargs):
     return _nd(data, "prod").prod(axis=axis, keepdims=keepdims, exclude=exclude)
 
 
-def norm(data, ord=2, axis=None, keepdims=False, **kwargs):  # noqa: A002
+def norm(data, ord=2, axis=None, keepdims=False, **kwargs):
     """L2 (or L1) norm over ``axis``."""
     return _nd(data, "norm").norm(ord=ord, axis=axis, keepdims=keepdims)
 

@@ -28,13 +28,13 @@ import operator
 import numpy as np
 
 from .. import _backend
-from .._autograd import apply, backward_from, is_recording, requires_grad
+from .._autograd import apply, is_recording, requires_grad
 from .._autograd.engine import Function
 from .._dtypes import canonical
 from ..base import ContextMismatchError, MXNetError
 from ..context import Context, as_context
 from ..ops import elementwise as ew
-from ..ops import linalg, reduce, shape
+from ..ops import reduce, shape
 from ..util import is_np_shape
 
 __all__ = ["NDArray"]
@@ -86,16 +86,16 @@ class NDArray:
     """An n-dimensional array on one context (MXNet's ``mx.nd.NDArray``)."""
 
     __slots__ = (
-        "_data",
+        "__weakref__",
         "_ctx",
-        "_version",
+        "_data",
+        "_fresh_grad",
+        "_grad",
+        "_grad_hook",
+        "_grad_req",
         "_node",
         "_out_index",
-        "_grad",
-        "_grad_req",
-        "_grad_hook",
-        "_fresh_grad",
-        "__weakref__",
+        "_version",
     )
     __array_priority__ = 1000.0
     __array_ufunc__ = None  # NumPy defers to our reflected operators, which refuse
@@ -769,7 +769,9 @@ class NDArray:
             if np.broadcast_shapes(self.shape, shape) != shape:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast shape {self.shape} to {shape}") from None
+            raise ValueError(
+                f"broadcast_to: cannot broadcast shape {self.shape} to {shape}"
+            ) from None
         return apply(shape_ops.BroadcastTo(shape), self)
 
     def broadcast_like(self, other):

@@ -28,10 +28,12 @@ def to_stored(arr: NDArray) -> _mxformat.StoredArray:
     """The host record of an NDArray (a counted host read of its stored values)."""
     if arr.stype == "row_sparse":
         return _mxformat.StoredArray.from_row_sparse(
-            arr.data.asnumpy(), arr.indices.asnumpy(), arr.shape)
+            arr.data.asnumpy(), arr.indices.asnumpy(), arr.shape
+        )
     if arr.stype == "csr":
         return _mxformat.StoredArray.from_csr(
-            arr.data.asnumpy(), arr.indices.asnumpy(), arr.indptr.asnumpy(), arr.shape)
+            arr.data.asnumpy(), arr.indices.asnumpy(), arr.indptr.asnumpy(), arr.shape
+        )
     return _mxformat.StoredArray.from_dense(_backend.to_host(arr._data))
 
 
@@ -43,10 +45,15 @@ def from_stored(record: _mxformat.StoredArray, ctx: Context | None = None, cls=N
     from . import sparse
 
     if record.stype == "row_sparse":
-        return sparse.row_sparse_array((record.data, record.indices), shape=record.shape,
-                                       ctx=ctx, dtype=record.dtype)
-    return sparse.csr_matrix((record.data, record.indices, record.indptr), shape=record.shape,
-                             ctx=ctx, dtype=record.dtype)
+        return sparse.row_sparse_array(
+            (record.data, record.indices), shape=record.shape, ctx=ctx, dtype=record.dtype
+        )
+    return sparse.csr_matrix(
+        (record.data, record.indices, record.indptr),
+        shape=record.shape,
+        ctx=ctx,
+        dtype=record.dtype,
+    )
 
 
 def _records(data):

@@ -29,7 +29,7 @@ int8, int32, int64, uint8, bool_ = _onp.int8, _onp.int32, _onp.int64, _onp.uint8
 pi, e, inf, nan, newaxis, dtype = _onp.pi, _onp.e, _onp.inf, _onp.nan, None, _onp.dtype
 
 
-def array(object, dtype=None, ctx=None, device=None):  # noqa: A002 - NumPy's name
+def array(object, dtype=None, ctx=None, device=None):
     """An ``mx.np.ndarray`` copy of ``object`` (lists become float32)."""
     return _creation.array(object, ctx=ctx or device, dtype=dtype, cls=ndarray, keep_int=True)
 
@@ -150,7 +150,7 @@ def squeeze(a, axis=None):
     return a.squeeze(axis)
 
 
-def broadcast_to(array, shape):  # noqa: A002
+def broadcast_to(array, shape):
     """Broadcast to ``shape``."""
     return array.broadcast_to(shape)
 
@@ -168,15 +168,15 @@ def take(a, indices, axis=None, mode="clip"):
 
 
 exp, log, sqrt, square = _f.exp, _f.log, _f.sqrt, _f.square
-abs = absolute = _f.abs  # noqa: A001
+abs = absolute = _f.abs
 sign, tanh, sin, cos, log1p, expm1 = _f.sign, _f.tanh, _f.sin, _f.cos, _f.log1p, _f.expm1
-floor, ceil, round = _f.floor, _f.ceil, _f.round  # noqa: A001
+floor, ceil, round = _f.floor, _f.ceil, _f.round
 maximum, minimum, clip = _f.maximum, _f.minimum, _f.clip
 add, subtract, multiply, divide, power = _f.add, _f.subtract, _f.multiply, _f.divide, _f.power
 negative = _f.negative
 
 
-def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001
+def sum(a, axis=None, dtype=None, keepdims=False):
     """Sum over ``axis``."""
     return a.sum(axis=axis, keepdims=keepdims)
 
@@ -186,12 +186,12 @@ def mean(a, axis=None, dtype=None, keepdims=False):
     return a.mean(axis=axis, keepdims=keepdims)
 
 
-def max(a, axis=None, keepdims=False):  # noqa: A001
+def max(a, axis=None, keepdims=False):
     """Maximum over ``axis``."""
     return a.max(axis=axis, keepdims=keepdims)
 
 
-def min(a, axis=None, keepdims=False):  # noqa: A001
+def min(a, axis=None, keepdims=False):
     """Minimum over ``axis``."""
     return a.min(axis=axis, keepdims=keepdims)
 
@@ -226,5 +226,5 @@ class linalg:  # noqa: N801 - a namespace, as mx.np.linalg
     """``mx.np.linalg.norm``."""
 
     @staticmethod
-    def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    def norm(x, ord=None, axis=None, keepdims=False):
         return x.norm(ord=2 if ord is None else ord, axis=axis, keepdims=keepdims)

@@ -86,11 +86,11 @@ class Prod(_Reduce):
 
 
 class _Extreme(_Reduce):
+    """max/min: as in MXNet, every element equal to the extreme gets the full gradient."""
+
     def backward(self, g):
-        xp = xp_of(g)
         hit = self.a == self.best.reshape(self.kept_shape)
-        count = hit.sum(axis=self.axes, keepdims=True)
-        return ((self.expand(g) * hit / count).astype(self.dtype),)
+        return ((self.expand(g) * hit).astype(self.dtype),)
 
 
 class Max(_Extreme):

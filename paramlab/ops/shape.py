@@ -151,8 +151,9 @@ class Take(Function):
         xp = xp_of(g)
         full = xp.zeros(self.in_shape, self.dtype)
         moved = xp.moveaxis(full, self.axis, 0)
-        gm = xp.moveaxis(g, tuple(range(self.axis, self.axis + self.idx.ndim)),
-                         tuple(range(self.idx.ndim)))
+        gm = xp.moveaxis(
+            g, tuple(range(self.axis, self.axis + self.idx.ndim)), tuple(range(self.idx.ndim))
+        )
         xp.add.at(moved, self.idx, gm)
         return full, None
 
@@ -169,7 +170,9 @@ class Pick(Function):
         n = a.shape[axis]
         idx = index.astype(xp.int64)
         idx = xp.clip(idx, 0, n - 1) if self.mode == "clip" else idx % n
-        self.idx = xp.expand_dims(idx.reshape([s for i, s in enumerate(a.shape) if i != axis]), axis)
+        self.idx = xp.expand_dims(
+            idx.reshape([s for i, s in enumerate(a.shape) if i != axis]), axis
+        )
         self.in_shape, self.dtype, self.ax = a.shape, a.dtype, axis
         out = xp.take_along_axis(a, self.idx, axis=axis)
         return out if self.keepdims else out.squeeze(axis=axis)

@@ -41,8 +41,9 @@ class MySequential(nn.Block):
 class FancyMLP(nn.Block):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.rand_weight = self.params.get_constant("rand_weight",
-                                                    nd.random.uniform(shape=(20, 20)))
+        self.rand_weight = self.params.get_constant(
+            "rand_weight", nd.random.uniform(shape=(20, 20))
+        )
         self.dense = nn.Dense(20, activation="relu")
 
     def forward(self, x):
@@ -96,8 +97,7 @@ def test_private_children_dict_works_like_d2l():
 def test_names_follow_per_class_counters():
     a, b = nn.Dense(3), nn.Dense(3)
     seq = nn.Sequential()
-    assert (a.name, b.name, a.prefix, seq.prefix) == ("dense0", "dense1", "dense0_",
-                                                      "sequential0_")
+    assert (a.name, b.name, a.prefix, seq.prefix) == ("dense0", "dense1", "dense0_", "sequential0_")
     assert a.weight.name == "dense0_weight"
 
     class MyModel(nn.Block):
@@ -290,16 +290,25 @@ def test_standalone_parameter_dict():
 def test_shared_parameters_by_params_argument():
     shared = nn.Dense(8, activation="relu")
     net = nn.Sequential()
-    net.add(nn.Dense(8, activation="relu"), shared,
-            nn.Dense(8, activation="relu", params=shared.params), nn.Dense(10))
+    net.add(
+        nn.Dense(8, activation="relu"),
+        shared,
+        nn.Dense(8, activation="relu", params=shared.params),
+        nn.Dense(10),
+    )
     net.initialize()
     net(nd.random.uniform(shape=(2, 20)))
     assert net[1].weight is net[2].weight
     net[1].weight.data()[0, 0] = 100
     assert net[2].weight.data()[0, 0].asscalar() == 100
     assert list(net.collect_params().keys()) == [
-        "dense1_weight", "dense1_bias", "dense0_weight", "dense0_bias", "dense3_weight",
-        "dense3_bias"]
+        "dense1_weight",
+        "dense1_bias",
+        "dense0_weight",
+        "dense0_bias",
+        "dense3_weight",
+        "dense3_bias",
+    ]
 
 
 def test_shared_gradient_is_the_sum_of_uses():
@@ -380,36 +389,44 @@ def test_hybrid_forward_with_F_nd():
 def test_repr_matches_mxnet_layout():
     net = nn.Sequential()
     net.add(nn.Dense(256, activation="relu"), nn.Dense(10))
-    assert repr(net) == ("Sequential(\n  (0): Dense(None -> 256, Activation(relu))\n"
-                         "  (1): Dense(None -> 10, linear)\n)")
+    assert repr(net) == (
+        "Sequential(\n  (0): Dense(None -> 256, Activation(relu))\n"
+        "  (1): Dense(None -> 10, linear)\n)"
+    )
 
 
 # ----------------------------------------------------------------------------- layers
-@pytest.mark.parametrize("layer,shape", [
-    (lambda: nn.Conv2D(4, 3, padding=1), (2, 3, 8, 8)),
-    (lambda: nn.MaxPool2D(), (2, 3, 8, 8)),
-    (lambda: nn.AvgPool2D(), (2, 3, 8, 8)),
-    (lambda: nn.GlobalAvgPool2D(), (2, 3, 8, 8)),
-    (lambda: nn.BatchNorm(), (2, 3, 4, 4)),
-    (lambda: nn.LayerNorm(), (2, 5)),
-    (lambda: nn.Dropout(0.5), (2, 5)),
-    (lambda: nn.Flatten(), (2, 3, 4)),
-    (lambda: nn.Embedding(10, 4), (2, 3)),
-    (lambda: nn.LeakyReLU(0.1), (2, 5)),
-    (lambda: nn.PReLU(), (2, 5)),
-    (lambda: nn.ELU(), (2, 5)),
-    (lambda: nn.SELU(), (2, 5)),
-    (lambda: nn.GELU(), (2, 5)),
-    (lambda: nn.Activation("tanh"), (2, 5)),
-    (lambda: nn.Lambda("relu"), (2, 5)),
-    (lambda: nn.HybridLambda(lambda F, x: F.relu(x)), (2, 5)),
-])
+@pytest.mark.parametrize(
+    "layer,shape",
+    [
+        (lambda: nn.Conv2D(4, 3, padding=1), (2, 3, 8, 8)),
+        (lambda: nn.MaxPool2D(), (2, 3, 8, 8)),
+        (lambda: nn.AvgPool2D(), (2, 3, 8, 8)),
+        (lambda: nn.GlobalAvgPool2D(), (2, 3, 8, 8)),
+        (lambda: nn.BatchNorm(), (2, 3, 4, 4)),
+        (lambda: nn.LayerNorm(), (2, 5)),
+        (lambda: nn.Dropout(0.5), (2, 5)),
+        (lambda: nn.Flatten(), (2, 3, 4)),
+        (lambda: nn.Embedding(10, 4), (2, 3)),
+        (lambda: nn.LeakyReLU(0.1), (2, 5)),
+        (lambda: nn.PReLU(), (2, 5)),
+        (lambda: nn.ELU(), (2, 5)),
+        (lambda: nn.SELU(), (2, 5)),
+        (lambda: nn.GELU(), (2, 5)),
+        (lambda: nn.Activation("tanh"), (2, 5)),
+        (lambda: nn.Lambda("relu"), (2, 5)),
+        (lambda: nn.HybridLambda(lambda F, x: F.relu(x)), (2, 5)),
+    ],
+)
 def test_every_layer_runs_forward_and_backward_on_two_contexts(layer, shape, ctx_list):
     blk = layer()
     blk.initialize(ctx=ctx_list)
     for c in ctx_list:
-        x = nd.random.uniform(high=5, shape=shape, ctx=c).floor() if isinstance(
-            blk, nn.Embedding) else nd.random.normal(shape=shape, ctx=c)
+        x = (
+            nd.random.uniform(high=5, shape=shape, ctx=c).floor()
+            if isinstance(blk, nn.Embedding)
+            else nd.random.normal(shape=shape, ctx=c)
+        )
         x.attach_grad()
         with autograd.record():
             y = blk(x)
@@ -426,8 +443,9 @@ def test_batchnorm_updates_running_stats_per_context_in_training_forward():
     with autograd.record():
         bn(x)
     batch_mean = x.asnumpy().mean(axis=(0, 2, 3))
-    np.testing.assert_allclose(bn.running_mean.data(mx.cpu(1)).asnumpy(), 0.1 * batch_mean,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        bn.running_mean.data(mx.cpu(1)).asnumpy(), 0.1 * batch_mean, rtol=1e-5
+    )
     assert (bn.running_mean.data(mx.cpu(0)).asnumpy() == 0).all()
 
 
@@ -470,8 +488,9 @@ def test_clip_global_norm():
     a, b = nd.array([3.0, 0.0]), nd.array([0.0, 4.0])
     norm = gluon.utils.clip_global_norm([a, b], 1.0)
     assert norm == pytest.approx(5.0)
-    assert np.sqrt((a.asnumpy() ** 2).sum() + (b.asnumpy() ** 2).sum()) == pytest.approx(1.0,
-                                                                                         rel=1e-6)
+    assert np.sqrt((a.asnumpy() ** 2).sum() + (b.asnumpy() ** 2).sum()) == pytest.approx(
+        1.0, rel=1e-6
+    )
 
 
 def test_dataloader_batches_shuffle_and_last_batch():

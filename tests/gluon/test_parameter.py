@@ -44,7 +44,14 @@ def make(shape=(3, 4), grad_req="write", ctx=CTXS, **kw):
 def test_defaults_follow_mxnet():
     p = Parameter("w")
     assert (p.name, p.grad_req, p.shape, p.dtype, p.lr_mult, p.wd_mult, p.init) == (
-        "w", "write", None, np.float32, 1.0, 1.0, None)
+        "w",
+        "write",
+        None,
+        np.float32,
+        1.0,
+        1.0,
+        None,
+    )
     assert Parameter().name == "weight"  # the 2.0 default name
 
 
@@ -53,7 +60,8 @@ def test_int_shape_becomes_tuple_and_repr():
     assert p.shape == (4,)
     assert repr(p) == "Parameter fc_weight (shape=(4,), dtype=<class 'numpy.float32'>)"
     assert repr(Parameter("b", shape=(2, 3), dtype="float16")) == (
-        "Parameter b (shape=(2, 3), dtype=float16)")
+        "Parameter b (shape=(2, 3), dtype=float16)"
+    )
 
 
 @pytest.mark.parametrize("kw", [{"stype": "dense"}, {"grad_stype": "coo"}])
@@ -115,7 +123,9 @@ def test_cpu_pinned_looks_up_the_cpu_replica():
 
 def test_missing_context_names_the_available_ones():
     p = make()
-    with pytest.raises(RuntimeError, match=r"not initialized on context cpu\(2\).*cpu\(0\), cpu\(1\)"):
+    with pytest.raises(
+        RuntimeError, match=r"not initialized on context cpu\(2\).*cpu\(0\), cpu\(1\)"
+    ):
         p.data(mx.cpu(2))
 
 
@@ -156,7 +166,7 @@ def test_grad_req_switch_recreates_zeroed_gradients():
 def test_bad_grad_req_is_a_value_error_and_changes_nothing():
     p = make()
     before = snapshot(p)
-    with pytest.raises(ValueError, match="'write', 'add', or 'null'.*'bad'"):
+    with pytest.raises(ValueError, match=r"'write', 'add', or 'null'.*'bad'"):
         p.grad_req = "bad"
     assert snapshot(p) == before
 
@@ -300,7 +310,7 @@ def test_set_data_copies_values():
 def test_set_data_of_another_shape_raises_and_changes_nothing(shape):
     p = make()
     before = snapshot(p)
-    with pytest.raises(ValueError, match="incompatible|expects shape"):
+    with pytest.raises(ValueError, match=r"incompatible|expects shape"):
         p.set_data(mx.nd.ones(shape))
     assert snapshot(p) == before
 
@@ -390,8 +400,7 @@ def test_device_spellings():
 
 # ----------------------------------------------------------------------------- var()
 def test_var_attributes_and_cache():
-    p = Parameter("fc_weight", shape=(4, 0), lr_mult=3, init=mx.init.Xavier(),
-                  stype="row_sparse")
+    p = Parameter("fc_weight", shape=(4, 0), lr_mult=3, init=mx.init.Xavier(), stype="row_sparse")
     s = p.var()
     assert s is p.var() and s.name == "fc_weight"
     attrs = s.list_attr()
@@ -503,15 +512,24 @@ def test_in_place_write_to_a_replica_inside_record_raises():
 
 # ----------------------------------------------------------------------------- hypothesis
 _bad_values = st.one_of(
-    st.integers(-5, 5), st.text(max_size=5), st.none(), st.floats(allow_nan=True),
-    st.tuples(st.integers(-3, 7), st.integers(-3, 7)), st.lists(st.integers(), max_size=3),
+    st.integers(-5, 5),
+    st.text(max_size=5),
+    st.none(),
+    st.floats(allow_nan=True),
+    st.tuples(st.integers(-3, 7), st.integers(-3, 7)),
+    st.lists(st.integers(), max_size=3),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(method=st.sampled_from(["set_data", "cast", "reset_ctx", "initialize", "grad_req", "shape",
-                               "data", "grad"]),
-       value=_bad_values)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    method=st.sampled_from(
+        ["set_data", "cast", "reset_ctx", "initialize", "grad_req", "shape", "data", "grad"]
+    ),
+    value=_bad_values,
+)
 def test_random_bad_arguments_follow_the_error_contract(method, value):
     p = make()
     p.grad(mx.cpu(0))[:] = 1.5
@@ -533,5 +551,5 @@ def test_random_bad_arguments_follow_the_error_contract(method, value):
         assert snapshot(p) == before
     except AssertionError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the contract forbids any other class
+    except Exception as exc:
         pytest.fail(f"{method}({value!r}) raised {type(exc).__name__}: {exc}")

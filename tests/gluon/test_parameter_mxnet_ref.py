@@ -61,7 +61,9 @@ def test_parameter_life_cycle_matches(mxnet_ref):
     assert p.grad().asnumpy().tolist() == ref["grad_after_switch"]
     p.cast("float16")
     assert [np.dtype(p.data().dtype).name, np.dtype(p.grad().dtype).name] == [
-        "float16", "float16"] and "float16" in ref["cast"][0]
+        "float16",
+        "float16",
+    ] and "float16" in ref["cast"][0]
     with pytest.warns(UserWarning) as record:
         p.initialize(ctx=mx.cpu(2))
     assert str(record[0].message) == ref["warn"]
@@ -71,7 +73,10 @@ def test_parameter_life_cycle_matches(mxnet_ref):
     c = gluon.Constant("c", [[1, 2], [3, 4]])
     c.initialize()
     assert [c.data().asnumpy().tolist(), np.dtype(c.dtype).name, c.grad_req] == [
-        ref["const"][0], "float32", ref["const"][2]]
+        ref["const"][0],
+        "float32",
+        ref["const"][2],
+    ]
 
 
 @pytest.mark.parametrize("grad_req", ["write", "add"])
@@ -110,5 +115,10 @@ def test_gradients_of_a_small_network_match(mxnet_ref, grad_req):
             loss.backward()
     for key, param in net._collect_params_with_prefix().items():
         for g in param.list_grad():
-            np.testing.assert_allclose(g.asnumpy(), ref[key], rtol=1e-4, atol=1e-6,
-                                       err_msg=f"{key} on {g.context} ({grad_req})")
+            np.testing.assert_allclose(
+                g.asnumpy(),
+                ref[key],
+                rtol=1e-4,
+                atol=1e-6,
+                err_msg=f"{key} on {g.context} ({grad_req})",
+            )

@@ -36,14 +36,28 @@ class DataLoader:
         As in MXNet. ``num_workers`` is accepted; loading runs in the main process.
     """
 
-    def __init__(self, dataset, batch_size=None, shuffle=False, sampler=None, last_batch=None,
-                 batch_sampler=None, batchify_fn=None, num_workers=0, **kwargs):
+    def __init__(
+        self,
+        dataset,
+        batch_size=None,
+        shuffle=False,
+        sampler=None,
+        last_batch=None,
+        batch_sampler=None,
+        batchify_fn=None,
+        num_workers=0,
+        **kwargs,
+    ):
         self._dataset = dataset
         if batch_sampler is None:
             if batch_size is None:
-                raise ValueError("DataLoader: batch_size is required when no batch_sampler is given")
+                raise ValueError(
+                    "DataLoader: batch_size is required when no batch_sampler is given"
+                )
             if sampler is None:
-                sampler = RandomSampler(len(dataset)) if shuffle else SequentialSampler(len(dataset))
+                sampler = (
+                    RandomSampler(len(dataset)) if shuffle else SequentialSampler(len(dataset))
+                )
             elif shuffle:
                 raise ValueError("DataLoader: shuffle must not be set when a sampler is given")
             batch_sampler = BatchSampler(sampler, batch_size, last_batch or "keep")

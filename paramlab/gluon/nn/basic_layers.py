@@ -82,18 +82,36 @@ class Dense(HybridBlock):
     to 2-D first.
     """
 
-    def __init__(self, units, activation=None, use_bias=True, flatten=True, dtype="float32",
-                 weight_initializer=None, bias_initializer="zeros", in_units=0, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        flatten=True,
+        dtype="float32",
+        weight_initializer=None,
+        bias_initializer="zeros",
+        in_units=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self._units, self._in_units, self._flatten = units, in_units, flatten
         with self.name_scope():
             self.weight = self.params.get(
-                "weight", shape=(units, in_units), init=weight_initializer, dtype=dtype,
-                allow_deferred_init=True)
+                "weight",
+                shape=(units, in_units),
+                init=weight_initializer,
+                dtype=dtype,
+                allow_deferred_init=True,
+            )
             if use_bias:
                 self.bias = self.params.get(
-                    "bias", shape=(units,), init=bias_initializer, dtype=dtype,
-                    allow_deferred_init=True)
+                    "bias",
+                    shape=(units,),
+                    init=bias_initializer,
+                    dtype=dtype,
+                    allow_deferred_init=True,
+                )
             else:
                 self.bias = None
             self.act = Activation(activation, prefix=activation + "_") if activation else None
@@ -113,8 +131,14 @@ class Dense(HybridBlock):
                 f"({'flattened ' if self._flatten else 'last axis '}), got shape {x.shape}"
             )
         bias = self.bias.data(ctx) if self.bias is not None else None
-        out = nd.FullyConnected(x, self.weight.data(ctx), bias, no_bias=bias is None,
-                                num_hidden=self._units, flatten=self._flatten)
+        out = nd.FullyConnected(
+            x,
+            self.weight.data(ctx),
+            bias,
+            no_bias=bias is None,
+            num_hidden=self._units,
+            flatten=self._flatten,
+        )
         return self.act(out) if self.act is not None else out
 
     def __repr__(self):
@@ -148,28 +172,63 @@ class BatchNorm(HybridBlock):
     (``autograd.record()``) of each context's replica.
     """
 
-    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
-                 use_global_stats=False, beta_initializer="zeros", gamma_initializer="ones",
-                 running_mean_initializer="zeros", running_variance_initializer="ones",
-                 in_channels=0, **kwargs):
+    def __init__(
+        self,
+        axis=1,
+        momentum=0.9,
+        epsilon=1e-5,
+        center=True,
+        scale=True,
+        use_global_stats=False,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        running_mean_initializer="zeros",
+        running_variance_initializer="ones",
+        in_channels=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self._kwargs = {"axis": axis, "eps": epsilon, "momentum": momentum,
-                        "fix_gamma": not scale, "use_global_stats": use_global_stats}
+        self._kwargs = {
+            "axis": axis,
+            "eps": epsilon,
+            "momentum": momentum,
+            "fix_gamma": not scale,
+            "use_global_stats": use_global_stats,
+        }
         self._in_channels = in_channels
         with self.name_scope():
             self.gamma = self.params.get(
-                "gamma", grad_req="write" if scale else "null", shape=(in_channels,),
-                init=gamma_initializer, allow_deferred_init=True, differentiable=scale)
+                "gamma",
+                grad_req="write" if scale else "null",
+                shape=(in_channels,),
+                init=gamma_initializer,
+                allow_deferred_init=True,
+                differentiable=scale,
+            )
             self.beta = self.params.get(
-                "beta", grad_req="write" if center else "null", shape=(in_channels,),
-                init=beta_initializer, allow_deferred_init=True, differentiable=center)
+                "beta",
+                grad_req="write" if center else "null",
+                shape=(in_channels,),
+                init=beta_initializer,
+                allow_deferred_init=True,
+                differentiable=center,
+            )
             self.running_mean = self.params.get(
-                "running_mean", grad_req="null", shape=(in_channels,),
-                init=running_mean_initializer, allow_deferred_init=True, differentiable=False)
+                "running_mean",
+                grad_req="null",
+                shape=(in_channels,),
+                init=running_mean_initializer,
+                allow_deferred_init=True,
+                differentiable=False,
+            )
             self.running_var = self.params.get(
-                "running_var", grad_req="null", shape=(in_channels,),
-                init=running_variance_initializer, allow_deferred_init=True,
-                differentiable=False)
+                "running_var",
+                grad_req="null",
+                shape=(in_channels,),
+                init=running_variance_initializer,
+                allow_deferred_init=True,
+                differentiable=False,
+            )
 
     def infer_shape(self, x, *args):
         channels = x.shape[self._kwargs["axis"]]
@@ -184,33 +243,57 @@ class BatchNorm(HybridBlock):
 
     def forward(self, x):
         ctx = x.context
-        return nd.BatchNorm(x, self.gamma.data(ctx), self.beta.data(ctx),
-                            self.running_mean.data(ctx), self.running_var.data(ctx),
-                            **self._kwargs)
+        return nd.BatchNorm(
+            x,
+            self.gamma.data(ctx),
+            self.beta.data(ctx),
+            self.running_mean.data(ctx),
+            self.running_var.data(ctx),
+            **self._kwargs,
+        )
 
     def __repr__(self):
         k = self._kwargs
         channels = self.gamma.shape[0] or None
-        return (f"BatchNorm(axis={k['axis']}, eps={k['eps']}, momentum={k['momentum']}, "
-                f"fix_gamma={k['fix_gamma']}, use_global_stats={k['use_global_stats']}, "
-                f"in_channels={channels})")
+        return (
+            f"BatchNorm(axis={k['axis']}, eps={k['eps']}, momentum={k['momentum']}, "
+            f"fix_gamma={k['fix_gamma']}, use_global_stats={k['use_global_stats']}, "
+            f"in_channels={channels})"
+        )
 
 
 class LayerNorm(HybridBlock):
     """Layer normalization over ``axis`` with learnable ``gamma`` and ``beta``."""
 
-    def __init__(self, axis=-1, epsilon=1e-5, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones", in_channels=0, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-5,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        in_channels=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self._axis, self._eps, self._center, self._scale = axis, epsilon, center, scale
         self._in_channels = in_channels
         with self.name_scope():
             self.gamma = self.params.get(
-                "gamma", grad_req="write" if scale else "null", shape=(in_channels,),
-                init=gamma_initializer, allow_deferred_init=True)
+                "gamma",
+                grad_req="write" if scale else "null",
+                shape=(in_channels,),
+                init=gamma_initializer,
+                allow_deferred_init=True,
+            )
             self.beta = self.params.get(
-                "beta", grad_req="write" if center else "null", shape=(in_channels,),
-                init=beta_initializer, allow_deferred_init=True)
+                "beta",
+                grad_req="write" if center else "null",
+                shape=(in_channels,),
+                init=beta_initializer,
+                allow_deferred_init=True,
+            )
 
     def infer_shape(self, x, *args):
         channels = x.shape[self._axis]
@@ -219,12 +302,15 @@ class LayerNorm(HybridBlock):
 
     def forward(self, x):
         ctx = x.context
-        return nd.LayerNorm(x, self.gamma.data(ctx), self.beta.data(ctx), axis=self._axis,
-                            eps=self._eps)
+        return nd.LayerNorm(
+            x, self.gamma.data(ctx), self.beta.data(ctx), axis=self._axis, eps=self._eps
+        )
 
     def __repr__(self):
-        return (f"LayerNorm(eps={self._eps}, axis={self._axis}, center={self._center}, "
-                f"scale={self._scale}, in_channels={self.gamma.shape[0]})")
+        return (
+            f"LayerNorm(eps={self._eps}, axis={self._axis}, center={self._center}, "
+            f"scale={self._scale}, in_channels={self.gamma.shape[0]})"
+        )
 
 
 class Embedding(HybridBlock):
@@ -234,21 +320,37 @@ class Embedding(HybridBlock):
     that were looked up are stored.
     """
 
-    def __init__(self, input_dim, output_dim, dtype="float32", weight_initializer=None,
-                 sparse_grad=False, **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        dtype="float32",
+        weight_initializer=None,
+        sparse_grad=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self._input_dim, self._output_dim, self._dtype = input_dim, output_dim, dtype
         self._sparse_grad = sparse_grad
         with self.name_scope():
             self.weight = self.params.get(
-                "weight", shape=(input_dim, output_dim), init=weight_initializer, dtype=dtype,
+                "weight",
+                shape=(input_dim, output_dim),
+                init=weight_initializer,
+                dtype=dtype,
                 allow_deferred_init=True,
-                grad_stype="row_sparse" if sparse_grad else "default")
+                grad_stype="row_sparse" if sparse_grad else "default",
+            )
 
     def forward(self, x):
-        return nd.Embedding(x, self.weight.data(x.context), input_dim=self._input_dim,
-                            output_dim=self._output_dim, dtype=self._dtype,
-                            sparse_grad=self._sparse_grad)
+        return nd.Embedding(
+            x,
+            self.weight.data(x.context),
+            input_dim=self._input_dim,
+            output_dim=self._output_dim,
+            dtype=self._dtype,
+            sparse_grad=self._sparse_grad,
+        )
 
     def __repr__(self):
         return f"Embedding({self._input_dim} -> {self._output_dim}, {self._dtype})"
