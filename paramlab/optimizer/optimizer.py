@@ -31,7 +31,6 @@ weights with a float32 master copy (``multi_precision=True``).
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 
@@ -586,7 +585,3 @@ def _to_context(state, context):
 def get_updater(optimizer):
     """An :class:`Updater` for ``optimizer``."""
     return Updater(optimizer)
-
-
-def _finite(x) -> bool:
-    return math.isfinite(x)
