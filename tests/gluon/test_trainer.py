@@ -1222,8 +1222,9 @@ def test_states_move_between_update_modes(tmp_path):
     runs = []
     for kw in ({}, {"update_on_kvstore": False}, {"kvstore": None}):
         ps = [make("w", (3, 4), ctx=CPU2, value=np.full((3, 4), 0.5))]
-        runs.append((ps, mx.gluon.Trainer(ps, "sgd", {"learning_rate": 0.1, "momentum": 0.9},
-                                           **kw)))
+        runs.append(
+            (ps, mx.gluon.Trainer(ps, "sgd", {"learning_rate": 0.1, "momentum": 0.9}, **kw))
+        )
     (pa, ta), (pb, tb), (pc, tc) = runs
     _train(ta, pa, 2, seed=4)
     ta.save_states(str(tmp_path / "store.states"))  # one state set: the store's
