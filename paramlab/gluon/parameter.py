@@ -459,6 +459,8 @@ class Parameter:
         self._replicas, self._grads = replicas, grads
         self._ctx_list = list(request.ctx_list)
         self._pending = None
+        if request.init is not None or request.default_init is not None:
+            self._init_request = request  # what drew the values (read by paramlab.widgets)
         self._notify("initialized", ctx=list(self._ctx_list))
 
     @staticmethod
@@ -565,6 +567,14 @@ class Parameter:
         from ..context import cpu
 
         target = cpu(0)
+        trainer = self._trainer() if self._trainer is not None else None
+        if self._stype == "row_sparse" and trainer is not None:
+            # replicas hold only the rows pulled last: take every row from the Trainer (as MXNet)
+            from ..ndarray import arange, sparse
+
+            full = sparse.zeros("row_sparse", self._shape, ctx=target, dtype=self._dtype)
+            rows = arange(self._shape[0], ctx=target, dtype="int64")
+            return trainer._row_sparse_pull(self, full, rows, full_idx=True).tostype("default")
         values = [
             r if r.stype == "default" else r.tostype("default")
             for r in (self._replicas[_ctx_key(c)] for c in self._ctx_list)

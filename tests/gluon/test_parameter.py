@@ -553,3 +553,13 @@ def test_random_bad_arguments_follow_the_error_contract(method, value):
         raise
     except Exception as exc:
         pytest.fail(f"{method}({value!r}) raised {type(exc).__name__}: {exc}")
+
+
+def test_row_sparse_parameter_saves_every_row_from_its_trainer(tmp_path):
+    p = Parameter("emb", shape=(6, 2), stype="row_sparse", init=mx.init.Constant(2.0))
+    p.initialize(ctx=CTXS)
+    trainer = mx.gluon.Trainer([p], "sgd")
+    p.row_sparse_data(mx.nd.array([1], ctx=mx.cpu(0)))  # replica 0 now holds row 1 only
+    value = p._reduce()
+    assert value.shape == (6, 2) and (value.asnumpy() == 2).all()
+    del trainer
