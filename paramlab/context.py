@@ -44,6 +44,11 @@ _TYPE_NAMES = {v: k for k, v in _TYPE_IDS.items()}
 _current: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
     "paramlab_current_context", default=None
 )
+# the tokens of the enclosing `with ctx:` blocks, per thread (so one Context object can be
+# entered from several threads, or nested in one)
+_tokens: contextvars.ContextVar[tuple] = contextvars.ContextVar(
+    "paramlab_context_tokens", default=()
+)
 
 
 class Context:
@@ -57,7 +62,7 @@ class Context:
         A non-negative device number.
     """
 
-    __slots__ = ("_device_id", "_device_type", "_tokens")
+    __slots__ = ("_device_id", "_device_type")
 
     def __init__(self, device_type, device_id=0):
         if isinstance(device_type, Context):
@@ -85,7 +90,6 @@ class Context:
             raise ValueError(f"Context: device_id must be a non-negative int, got {device_id!r}")
         object.__setattr__(self, "_device_type", device_type)
         object.__setattr__(self, "_device_id", int(device_id))
-        object.__setattr__(self, "_tokens", [])
 
     def __setattr__(self, name, value):
         raise AttributeError(f"Context is immutable; cannot set {name!r}")
@@ -129,11 +133,13 @@ class Context:
         return (Context, (self._device_type, self._device_id))
 
     def __enter__(self):
-        self._tokens.append(_current.set(self))
+        _tokens.set((*_tokens.get(), _current.set(self)))
         return self
 
     def __exit__(self, *exc):
-        _current.reset(self._tokens.pop())
+        stack = _tokens.get()
+        _tokens.set(stack[:-1])
+        _current.reset(stack[-1])
         return False
 
     def empty_cache(self):

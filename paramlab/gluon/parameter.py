@@ -34,6 +34,7 @@ __all__ = ["Parameter", "Constant", "DeferredInitializationError", "PendingInit"
 tensor_types = (NDArray,)
 
 _GRAD_REQS = ("write", "add", "null")
+_DEFAULT_INIT = _init.Uniform()  # MXNet's default_init, shared (initializers hold no state)
 _STYPES = ("default", "row_sparse", "csr")
 
 
@@ -402,7 +403,7 @@ class Parameter:
             )
         for c in ctx_list:
             _backend.check_device(c)
-        default_init = _init.Uniform() if default_init is None else default_init
+        default_init = _DEFAULT_INIT if default_init is None else default_init
         chosen = (
             init if init is not None else (self.init if self.init is not None else default_init)
         )
@@ -459,8 +460,12 @@ class Parameter:
         self._replicas, self._grads = replicas, grads
         self._ctx_list = list(request.ctx_list)
         self._pending = None
-        if request.init is not None or request.default_init is not None:
-            self._init_request = request  # what drew the values (read by paramlab.widgets)
+        # what drew the values (None: copied from data) and each replica's version then;
+        # read by paramlab.widgets to overlay the initializer's theory
+        self._init_record = (
+            None if request.data is not None else (request.init, request.default_init),
+            {k: getattr(r, "version", 0) for k, r in replicas.items()},
+        )
         self._notify("initialized", ctx=list(self._ctx_list))
 
     @staticmethod

@@ -40,7 +40,6 @@ from .. import _backend
 from .. import random as _random
 from .._dtypes import canonical
 from ..base import MXNetError
-from ..context import Context
 from ..ndarray.ndarray import NDArray
 from . import _theory
 
@@ -305,7 +304,7 @@ class Initializer:
     def _run(self, hook, desc, arr, label):
         """Call ``hook(desc, arr)`` with ``arr``'s context current, then log if verbose."""
         arr._check_write()
-        with Context(arr.context):  # a private copy: its token stack is this call's alone
+        with arr.context:
             hook(desc, arr)
         self._verbose_print(desc, label, arr)
 

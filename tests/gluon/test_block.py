@@ -182,7 +182,7 @@ def test_custom_initializer_called_once_per_weight_not_for_biases():
     calls = []
 
     @init.register
-    class MyInit(init.Initializer):
+    class BlockTestInit(init.Initializer):
         def _init_weight(self, name, data):
             calls.append(name)
             data[:] = nd.random.uniform(low=-10, high=10, shape=data.shape)
@@ -190,7 +190,7 @@ def test_custom_initializer_called_once_per_weight_not_for_biases():
 
     net = nn.Sequential()
     net.add(nn.Dense(8), nn.Dense(2))
-    net.initialize(init="myinit")
+    net.initialize(init="blocktestinit")
     net(nd.ones((1, 4)))
     net(nd.ones((1, 4)))
     assert calls == ["dense0_weight", "dense1_weight"]
