@@ -1,5 +1,7 @@
-"""The API surface the MXNet edition of d2l.ai relies on, item by item (shared/d2l-api-checklist.md).
+"""The API surface that the MXNet edition of d2l.ai relies on, item by item.
 
+
+See shared/d2l-api-checklist.md.
 Each test is named after its checklist item and runs the code the way the book's notebooks do.
 """
 
