@@ -1,8 +1,7 @@
 """The API surface that the MXNet edition of d2l.ai relies on, item by item.
 
-
-See shared/d2l-api-checklist.md.
-Each test is named after its checklist item and runs the code the way the book's notebooks do.
+Each test is named after its item in shared/d2l-api-checklist.md and runs the code the way
+the book's notebooks do.
 """
 
 from __future__ import annotations
