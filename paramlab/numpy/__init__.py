@@ -21,7 +21,7 @@ __all__ = [
     "clip", "sum", "mean", "max", "min", "prod", "argmax", "argmin", "add", "subtract",
     "multiply", "divide", "power", "negative", "float16", "float32", "float64", "int8",
     "int32", "int64", "uint8", "bool_", "pi", "e", "inf", "nan", "newaxis", "dtype", "std",
-    "var", "linalg", "broadcast_to", "log1p", "expm1", "floor", "ceil", "round", "take",
+    "var", "linalg", "all", "any", "broadcast_to", "log1p", "expm1", "floor", "ceil", "round", "take",
 ]  # fmt: skip
 
 float16, float32, float64 = _onp.float16, _onp.float32, _onp.float64
@@ -199,6 +199,16 @@ def min(a, axis=None, keepdims=False):
 def prod(a, axis=None, keepdims=False):
     """Product over ``axis``."""
     return a.prod(axis=axis, keepdims=keepdims)
+
+
+def all(a, axis=None, keepdims=False):
+    """Whether every element (along ``axis``) is non-zero."""
+    return a.all(axis=axis, keepdims=keepdims)
+
+
+def any(a, axis=None, keepdims=False):
+    """Whether some element (along ``axis``) is non-zero."""
+    return a.any(axis=axis, keepdims=keepdims)
 
 
 def argmax(a, axis=None):

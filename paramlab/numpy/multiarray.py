@@ -61,6 +61,18 @@ class ndarray(NDArray):  # noqa: N801 - MXNet's name
     def as_np_ndarray(self):
         return self
 
+    def all(self, axis=None, keepdims=False):
+        """Whether every element (along ``axis``) is non-zero; a bool array."""
+        return self._logical("all", axis, keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        """Whether some element (along ``axis``) is non-zero; a bool array."""
+        return self._logical("any", axis, keepdims)
+
+    def _logical(self, name, axis, keepdims):
+        out = getattr(self._data, name)(axis=axis, keepdims=keepdims)
+        return ndarray._wrap(out, self._ctx)
+
     def tolist(self):
         """The values as nested Python lists."""
         return self.asnumpy().tolist()

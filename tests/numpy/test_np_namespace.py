@@ -363,3 +363,10 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="cannot assign a value of shape"):
         a[:] = np.ones((2,))
     onp.testing.assert_array_equal(a.asnumpy(), before)
+
+
+def test_all_and_any_return_bool_arrays_as_mxnet():
+    a = mx.np.array([1, 0, 2])
+    assert repr(a.all()) == "array(False)" and repr(a.any()) == "array(True)"
+    assert mx.np.all(mx.np.ones((2, 2)), axis=0).tolist() == [True, True]
+    assert bool((mx.np.arange(3) == mx.np.arange(3)).all())
