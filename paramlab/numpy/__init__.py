@@ -21,7 +21,8 @@ __all__ = [
     "clip", "sum", "mean", "max", "min", "prod", "argmax", "argmin", "add", "subtract",
     "multiply", "divide", "power", "negative", "float16", "float32", "float64", "int8",
     "int32", "int64", "uint8", "bool_", "pi", "e", "inf", "nan", "newaxis", "dtype", "std",
-    "var", "linalg", "all", "any", "broadcast_to", "log1p", "expm1", "floor", "ceil", "round", "take",
+    "var", "linalg", "all", "any", "broadcast_to", "log1p", "expm1", "floor", "ceil", "round",
+    "take",
 ]  # fmt: skip
 
 float16, float32, float64 = _onp.float16, _onp.float32, _onp.float64
