@@ -15,6 +15,7 @@ and matplotlib.
 from __future__ import annotations
 
 from ._base import ViewBase, cell_finished
+from .diagnostics_view import InitDiagnosticsView
 from .initializer_view import InitializerView
 from .model_view import ModelView, watch
 from .parameter_view import ParameterView
@@ -23,6 +24,7 @@ __all__ = [
     "ParameterView",
     "InitializerView",
     "ModelView",
+    "InitDiagnosticsView",
     "watch",
     "view",
     "ViewBase",
@@ -82,9 +84,5 @@ def view(obj, **kwargs):
 def _diagnostics_view_for(obj):
     """``InitDiagnosticsView`` when ``obj`` comes from ``paramlab.diagnostics`` (if present)."""
     if not type(obj).__module__.startswith("paramlab.diagnostics"):
-        return None
-    try:
-        from .init_diagnostics_view import InitDiagnosticsView
-    except ImportError:
         return None
     return InitDiagnosticsView
