@@ -296,7 +296,7 @@ export function fit(canvas) {
   return { ctx, w, h: hgt };
 }
 
-function note(ctx, w, hgt, text, th) {
+export function note(ctx, w, hgt, text, th) {
   ctx.fillStyle = th.fg2;
   ctx.font = `11px ${th.font}`;
   ctx.textAlign = "center";
@@ -458,6 +458,19 @@ export function drawSpark(canvas, th, series, opts = {}) {
     lo -= 0.5;
     hi += 0.5;
   }
+  // the x axis spans the points that exist (histories are NaN-padded at the start)
+  let first = Infinity;
+  let end = 0;
+  for (const s of series) {
+    end = Math.max(end, s.values.length);
+    for (let i = 0; i < s.values.length; i++) {
+      if (Number.isFinite(tf(s.values[i]))) {
+        first = Math.min(first, i);
+        break;
+      }
+    }
+  }
+  const span = Math.max(1, end - 1 - first);
   for (const s of series) {
     if (opts.separate) {
       lo = Infinity;
@@ -474,8 +487,15 @@ export function drawSpark(canvas, th, series, opts = {}) {
         hi += 0.5;
       }
     }
+    // changes below 0.1% of the level are drawn flat, not blown up to the full height
+    const floor = 1e-3 * Math.max(Math.abs(lo), Math.abs(hi));
+    if (hi - lo < floor) {
+      const mid = (hi + lo) / 2;
+      lo = mid - floor / 2;
+      hi = mid + floor / 2;
+    }
     const n = s.values.length;
-    const X = (i) => 3 + (n > 1 ? (i / (n - 1)) * (w - 6) : (w - 6) / 2);
+    const X = (i) => 3 + (end - 1 > first ? ((i - first) / span) * (w - 6) : (w - 6) / 2);
     const Y = (v) => hgt - 3 - ((v - lo) / (hi - lo)) * (hgt - 6);
     ctx.strokeStyle = s.color;
     ctx.lineWidth = s.width || 1.5;
@@ -749,7 +769,7 @@ class ReplicaCard {
     const edges = arr(card.edges);
     const counts = rep.hist ? arr(rep.hist.counts) : null;
     const theory = card.theory;
-    const atInit = rep.at_init && card.at_init !== false;
+    const atInit = !!rep.at_init; // this replica still holds the initializer's draw
     const overlay = atInit && theory ? arr(theory.expected) : null;
     let cap = rep.hist && rep.hist.sampled ? "values (sampled)" : "values";
     if (rep.hist && (rep.hist.below || rep.hist.above)) {
@@ -859,3 +879,4 @@ export class CardSet {
     }
   }
 }
+
