@@ -164,9 +164,43 @@ def _fill(ctx, out, cpu_draw, gpu_draw):
         out[...] = tmp
 
 
+_NATIVE_CHARS = ("f", "d")  # the dtype.char of float32 and float64
+
+
 def _native(dtype):
     """NumPy's generators draw float32/float64 natively; float16 goes through float32."""
-    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+    return dtype if dtype.char in _NATIVE_CHARS else np.dtype(np.float32)
+
+
+def _one_block(out, ctx) -> bool:
+    """Whether ``out`` is drawn as a single block from sub-stream 0 of CPU context ``ctx``.
+
+    True for small (at most :data:`BLOCK` elements), C-contiguous float32/float64 host
+    arrays: the block is ``out`` itself, exactly as :func:`_fill_cpu` would draw it, so
+    the small-draw fast paths below give the same numbers without the per-piece machinery.
+    """
+    return (
+        out.size <= BLOCK
+        and ctx.kind == "cpu"
+        and out.dtype.char in _NATIVE_CHARS
+        and out.flags.c_contiguous
+    )
+
+
+def _uniform_native(gen, block, width, low):
+    gen.random(out=block, dtype=block.dtype)
+    if width != 1.0:
+        block *= width
+    if low != 0.0:
+        block += low
+
+
+def _normal_native(gen, block, scale, loc):
+    gen.standard_normal(out=block, dtype=block.dtype)
+    if scale != 1.0:
+        block *= scale
+    if loc != 0.0:
+        block += loc
 
 
 def fill_uniform(out, low=0.0, high=1.0, ctx: Context | None = None):
@@ -174,17 +208,15 @@ def fill_uniform(out, low=0.0, high=1.0, ctx: Context | None = None):
     _check_float(out, "uniform")
     ctx = current_context() if ctx is None else ctx
     width = high - low
+    if _one_block(out, ctx):
+        _uniform_native(_generators(ctx)[0], out, width, low)
+        return out
 
     def cpu_draw(gen, block):
-        native = _native(block.dtype)
-        if native == block.dtype:
-            gen.random(out=block, dtype=native)
-            if width != 1.0:
-                block *= width
-            if low != 0.0:
-                block += low
+        if block.dtype.char in _NATIVE_CHARS:
+            _uniform_native(gen, block, width, low)
         else:
-            block[...] = gen.random(block.size, dtype=native) * width + low
+            block[...] = gen.random(block.size, dtype=np.float32) * width + low
 
     def gpu_draw(gen, arr):
         native = _native(arr.dtype)
@@ -201,17 +233,15 @@ def fill_normal(out, loc=0.0, scale=1.0, ctx: Context | None = None):
     """Fill the raw float array ``out`` (on ``ctx``) with N(loc, scale²) in place."""
     _check_float(out, "normal")
     ctx = current_context() if ctx is None else ctx
+    if _one_block(out, ctx):
+        _normal_native(_generators(ctx)[0], out, scale, loc)
+        return out
 
     def cpu_draw(gen, block):
-        native = _native(block.dtype)
-        if native == block.dtype:
-            gen.standard_normal(out=block, dtype=native)
-            if scale != 1.0:
-                block *= scale
-            if loc != 0.0:
-                block += loc
+        if block.dtype.char in _NATIVE_CHARS:
+            _normal_native(gen, block, scale, loc)
         else:
-            block[...] = gen.standard_normal(block.size, dtype=native) * scale + loc
+            block[...] = gen.standard_normal(block.size, dtype=np.float32) * scale + loc
 
     def gpu_draw(gen, arr):
         tmp = gen.standard_normal(arr.shape, dtype=_native(arr.dtype))

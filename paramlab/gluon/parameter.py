@@ -13,7 +13,10 @@ to weakly held observers (:meth:`Parameter.observe`); with none, nothing is done
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import functools
 import operator
 import warnings
 import weakref
@@ -26,6 +29,7 @@ from .._autograd import state as _ag_state
 from .._dtypes import canonical
 from ..base import DeferredInitializationError
 from ..context import Context, as_context_list, current_context
+from ..initializer._base import Initializer, fill_parameter, fills_everything
 from ..ndarray.ndarray import NDArray
 from ..util import is_np_array, is_np_shape
 
@@ -48,9 +52,67 @@ class PendingInit:
     data: object = None  # values stashed by set_data while deferred (an NDArray)
 
 
+# Gradient buffers allocated ahead by grads_allocated_together(): id(Parameter) -> {key: zeros}
+_early_grads: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "paramlab_early_grads", default=None
+)
+
+
+@contextlib.contextmanager
+def grads_allocated_together(params, ctx=None, force_reinit=False):
+    """Allocate the host gradient buffers of ``params`` one after another, up front.
+
+    ``ParameterDict.initialize`` runs its loop in this scope. Initializing parameters one
+    by one would interleave each value with its gradient in memory; allocating the
+    gradients first puts them next to each other, so that ``zero_grad`` and the optimizers,
+    which sweep over all gradients, stream through memory (about twice as fast for many
+    small parameters). Only the allocation order changes: every buffer is still its own
+    zeroed array, taken by the parameter's ``initialize`` if shape and dtype match and
+    dropped at the end of the scope otherwise.
+
+    Parameters
+    ----------
+    params : iterable of Parameter
+    ctx : Context or list of Context, optional
+        The contexts ``initialize`` will be given (the current context when None).
+    force_reinit : bool
+        Whether initialized parameters are initialized again.
+    """
+    contexts = [c for c in as_context_list(ctx) if c.kind == "cpu"]
+    early = {}
+    for param in params:
+        if (
+            id(param) in early
+            or (param._replicas and not force_reinit)
+            or param._grad_req == "null"
+            or param._grad_stype != "default"
+            or not param._shape_known()
+        ):
+            continue
+        early[id(param)] = {_ctx_key(c): np.zeros(param._shape, param._np_dtype) for c in contexts}
+    token = _early_grads.set(early)
+    try:
+        yield
+    finally:
+        _early_grads.reset(token)
+
+
 def _ctx_key(ctx: Context):
     """Replica lookup key: cpu, cpu_pinned and cpu_shared share one class (as in MXNet)."""
     return (ctx.kind, ctx.device_id)
+
+
+_DTYPES_SEEN: dict = {}  # dtype spellings already accepted (str, type, np.dtype) -> np.dtype
+
+
+def _canonical_dtype(dtype, name):
+    """``canonical(dtype)`` for a parameter, remembering the spellings it has accepted."""
+    if isinstance(dtype, (str, type, np.dtype)):
+        dt = _DTYPES_SEEN.get(dtype)
+        if dt is None:
+            dt = _DTYPES_SEEN[dtype] = canonical(dtype, f"Parameter '{name}': dtype")
+        return dt
+    return canonical(dtype, f"Parameter '{name}': dtype")
 
 
 def _shape_tuple(shape, name):
@@ -59,11 +121,24 @@ def _shape_tuple(shape, name):
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         return (int(shape),)
     try:
-        return tuple(operator.index(d) for d in shape)
+        return tuple(map(operator.index, shape))
     except TypeError:
         raise TypeError(
             f"Parameter '{name}': shape must be an int or a tuple of ints, got {shape!r}"
         ) from None
+
+
+def _grad_written(param_ref, replica):
+    """A replica's gradient hook (``functools.partial``-bound by ``Parameter._attach``).
+
+    Backward calls it after writing the replica's gradient. The parameter is held by a
+    weak reference, so replicas do not point back to their parameter: a dropped parameter
+    is freed at once by reference counting, with its buffers, instead of waiting in a
+    reference cycle for the garbage collector.
+    """
+    param = param_ref()
+    if param is not None:
+        param._on_grad_written(replica)
 
 
 class Parameter:
@@ -110,12 +185,13 @@ class Parameter:
     ):
         if not isinstance(name, str):
             raise TypeError(f"Parameter: name must be a string, got {name!r}")
-        for what, value in (("grad_stype", grad_stype), ("stype", stype)):
-            if value not in _STYPES:
-                raise ValueError(
-                    f"Parameter '{name}': {what} must be one of {list(_STYPES)}, got {value!r}"
-                )
-        canonical(dtype, f"Parameter '{name}': dtype")
+        if grad_stype not in _STYPES or stype not in _STYPES:
+            for what, value in (("grad_stype", grad_stype), ("stype", stype)):
+                if value not in _STYPES:
+                    raise ValueError(
+                        f"Parameter '{name}': {what} must be one of {list(_STYPES)}, got {value!r}"
+                    )
+        self._np_dtype = _canonical_dtype(dtype, name)
         self.name = name
         self._shape = None
         self._set_shape_checked(_shape_tuple(shape, name), first=True)
@@ -231,23 +307,22 @@ class Parameter:
         return tuple(new if cur in (0, -1) else cur for cur, new in zip(self._shape, new_shape))
 
     def _set_shape_checked(self, new_shape, first=False):
-        if new_shape is not None and any(d < -1 for d in new_shape):
+        if new_shape and min(new_shape) < -1:
             raise ValueError(
                 f"Parameter '{self.name}': shape dimensions must be >= 0 (or -1 for unknown), "
                 f"got {new_shape}"
             )
         merged = new_shape if first else self._merged_shape(new_shape)
-        self._shape = None if merged is None else tuple(0 if d == -1 else d for d in merged)
+        if merged is not None and -1 in merged:
+            merged = tuple(0 if d == -1 else d for d in merged)
+        self._shape = merged
 
     def _shape_known(self, shape=None):
+        """Whether every dimension is known (> 0); a 0-d shape counts only under NumPy-shape."""
         shape = self._shape if shape is None else shape
         if shape is None:
             return False
-        if not shape and not is_np_shape():
-            return False
-        return all(d > 0 for d in shape) or (
-            is_np_shape() and all(d >= 0 for d in shape) and 0 not in shape
-        )
+        return min(shape) > 0 if shape else is_np_shape()
 
     @property
     def dtype(self):
@@ -358,14 +433,20 @@ class Parameter:
 
     def zero_grad(self):
         """Set every gradient buffer to 0 (a no-op without gradients)."""
-        if not self._grads:
+        grads = self._grads
+        if not grads:
             return
-        for g in self._grads.values():
-            if g.stype == "default":
+        if self._grad_stype == "default":  # dense buffers (the common case): fill in place
+            for g in grads.values():
                 g._data.fill(0)
                 g._version += 1
-            else:
-                g._zero_grad()
+        else:
+            for g in grads.values():
+                if g.stype == "default":
+                    g._data.fill(0)
+                    g._version += 1
+                else:
+                    g._zero_grad()
         if self._observers:
             self._notify("grad_zeroed")
 
@@ -395,19 +476,21 @@ class Parameter:
             return
         if ctx is None:
             ctx = device
-        ctx_list = tuple(as_context_list(ctx, f"Parameter '{self.name}': initialize: ctx"))
-        if len({_ctx_key(c) for c in ctx_list}) != len(ctx_list):
-            raise ValueError(
-                f"Parameter '{self.name}': initialize: contexts must be distinct, got "
-                f"{list(ctx_list)}"
-            )
+        if isinstance(ctx, Context):  # the common case: one context, nothing to normalise
+            ctx_list = (ctx,)
+        else:
+            ctx_list = tuple(as_context_list(ctx, f"Parameter '{self.name}': initialize: ctx"))
+            if len(ctx_list) > 1 and len({_ctx_key(c) for c in ctx_list}) != len(ctx_list):
+                raise ValueError(
+                    f"Parameter '{self.name}': initialize: contexts must be distinct, got "
+                    f"{list(ctx_list)}"
+                )
         for c in ctx_list:
             _backend.check_device(c)
         default_init = _DEFAULT_INIT if default_init is None else default_init
         chosen = (
             init if init is not None else (self.init if self.init is not None else default_init)
         )
-        request = PendingInit(chosen, ctx_list, default_init)
         if not self._shape_known():
             if not self._allow_deferred_init:
                 raise ValueError(
@@ -415,10 +498,10 @@ class Parameter:
                     f"{self.shape}."
                 )
             self._replicas, self._grads, self._ctx_list = {}, {}, []
-            self._pending = request
+            self._pending = PendingInit(chosen, ctx_list, default_init)
             self._notify("deferred", ctx=list(ctx_list))
             return
-        self._complete(request)
+        self._complete_from(chosen, ctx_list, default_init, None)
 
     def _finish_deferred_init(self):
         """Complete a deferred initialization once the shape is known (used by blocks)."""
@@ -432,41 +515,53 @@ class Parameter:
         self._complete(self._pending)
         self._notify("deferred_done")
 
-    def _initial_value(self, request: PendingInit):
+    def _initial_value(self, init, ctx_list, default_init, data):
         """The first replica's value, computed without touching the current state."""
-        first = request.ctx_list[0]
-        xp = _backend.xp_for(first)
-        if request.data is not None:
-            return request.data.copyto(first).astype(self._dtype, copy=False)
-        dtype = canonical(self._dtype, f"Parameter '{self.name}': dtype")
-        with _backend.device_scope(first):
-            arr = NDArray._wrap(xp.zeros(self._shape, dtype), first)
-        desc = _init.InitDesc(self.name, attrs={"__init__": request.init})
-        prev = _ag_state.set_recording(False)
-        try:
-            _init.create(request.default_init)(desc, arr)
-        finally:
-            _ag_state.set_recording(prev)
+        first = ctx_list[0]
+        if data is not None:
+            return data.copyto(first).astype(self._dtype, copy=False)
+        caller = default_init
+        if not isinstance(caller, Initializer):  # a name or JSON
+            caller = _init.create(caller)
+        fast = fills_everything(init, caller)  # then every element is written: no zeroing
+        if first.kind == "gpu":
+            xp = _backend.xp_for(first)
+            with _backend.device_scope(first):
+                raw = (xp.empty if fast else xp.zeros)(self._shape, self._np_dtype)
+        else:
+            raw = (np.empty if fast else np.zeros)(self._shape, self._np_dtype)
+        arr = NDArray._wrap(raw, first)
+        fill_parameter(caller, init, self.name, arr, fast)
         return arr
 
     def _complete(self, request: PendingInit):
-        first_value = self._initial_value(request)  # may raise: nothing changed yet
+        """Initialize as ``request`` says (a pending request, or a copy of ``request.data``)."""
+        self._complete_from(request.init, request.ctx_list, request.default_init, request.data)
+
+    def _complete_from(self, init, ctx_list, default_init, data):
+        """Create the replicas and gradients from the fields of a :class:`PendingInit`."""
+        first_value = self._initial_value(init, ctx_list, default_init, data)  # may raise
+        cls = self._dense_cls() if self._stype == "default" else None
         replicas = {}
-        for i, c in enumerate(request.ctx_list):
+        for i, c in enumerate(ctx_list):
             value = first_value if i == 0 else first_value.copyto(c)
-            replicas[_ctx_key(c)] = self._to_stype(value)
-        grads = self._new_grads(replicas) if self._grad_req != "null" else {}
+            replicas[_ctx_key(c)] = (
+                cls._wrap(value._data, value.context) if cls is not None else self._to_stype(value)
+            )
+        grads = self._new_grads(replicas, cls) if self._grad_req != "null" else {}
         self._attach(replicas, grads)
         self._replicas, self._grads = replicas, grads
-        self._ctx_list = list(request.ctx_list)
+        self._ctx_list = list(ctx_list)
         self._pending = None
         # what drew the values (None: copied from data) and each replica's version then;
         # read by paramlab.widgets to overlay the initializer's theory
-        self._init_record = (
-            None if request.data is not None else (request.init, request.default_init),
-            {k: getattr(r, "version", 0) for k, r in replicas.items()},
-        )
-        self._notify("initialized", ctx=list(self._ctx_list))
+        if cls is not None:  # dense replicas are fresh wrappers: version 0
+            versions = dict.fromkeys(replicas, 0)
+        else:
+            versions = {k: getattr(r, "version", 0) for k, r in replicas.items()}
+        self._init_record = (None if data is not None else (init, default_init), versions)
+        if self._observers:
+            self._notify("initialized", ctx=list(self._ctx_list))
 
     @staticmethod
     def _dense_cls():
@@ -482,26 +577,39 @@ class Parameter:
             return self._dense_cls()._wrap(value._data, value.context)
         return value.tostype(self._stype)
 
-    def _new_grads(self, replicas):
+    def _new_grads(self, replicas, cls=None):
+        """Zeroed gradient buffers like ``replicas``; ``cls``: the dense class, if known."""
         grads = {}
-        for key, r in replicas.items():
-            if self._grad_stype == "default":
-                xp = _backend.xp_for(r.context)
-                with _backend.device_scope(r.context):
-                    raw = xp.zeros(r.shape, canonical(r.dtype))
-                grads[key] = self._dense_cls()._wrap(raw, r.context)
-            else:
-                from ..ndarray import sparse
+        if self._grad_stype == "default":
+            cls = self._dense_cls() if cls is None else cls
+            early = _early_grads.get()
+            early = early.pop(id(self), None) if early else None  # see grads_allocated_together
+            for key, r in replicas.items():
+                ctx = r.context
+                if ctx.kind == "gpu":
+                    with _backend.device_scope(ctx):
+                        raw = _backend.xp_for(ctx).zeros(r.shape, self._np_dtype)
+                else:
+                    raw = early.pop(key, None) if early else None
+                    if raw is None or raw.shape != r.shape or raw.dtype != self._np_dtype:
+                        raw = np.zeros(r.shape, self._np_dtype)
+                grads[key] = cls._wrap(raw, ctx)
+        else:
+            from ..ndarray import sparse
 
+            for key, r in replicas.items():
                 grads[key] = sparse.zeros(self._grad_stype, r.shape, ctx=r.context, dtype=r.dtype)
         return grads
 
     def _attach(self, replicas, grads):
+        hook = functools.partial(_grad_written, weakref.ref(self)) if grads else None
         for key, r in replicas.items():
             g = grads.get(key)
             r._node = None
-            r._grad, r._grad_req = (g, self._grad_req) if g is not None else (None, "null")
-            r._grad_hook = self._on_grad_written if g is not None else None
+            if g is not None:
+                r._grad, r._grad_req, r._grad_hook = g, self._grad_req, hook
+            else:
+                r._grad, r._grad_req, r._grad_hook = None, "null", None
 
     # ------------------------------------------------------------------ set_data, cast, reset_ctx
     def _as_value(self, data, what):
@@ -556,7 +664,7 @@ class Parameter:
         dt = canonical(dtype, f"Parameter '{self.name}': cast")
         self._var = None
         if not self._replicas:
-            self._dtype = dtype
+            self._dtype, self._np_dtype = dtype, dt
             return
         replicas = {
             k: self._to_stype(r.astype(dt)) if r.stype == "default" else r.astype(dt)
@@ -564,7 +672,7 @@ class Parameter:
         }
         grads = {k: g.astype(dt) for k, g in self._grads.items()}
         self._attach(replicas, grads)
-        self._replicas, self._grads, self._dtype = replicas, grads, dtype
+        self._replicas, self._grads, self._dtype, self._np_dtype = replicas, grads, dtype, dt
         self._notify("cast", dtype=dt)
 
     def _reduce(self):

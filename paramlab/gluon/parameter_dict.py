@@ -16,7 +16,7 @@ import collections
 import re
 
 from ..context import as_context_list
-from .parameter import Constant, Parameter
+from .parameter import Constant, Parameter, grads_allocated_together
 
 __all__ = ["ParameterDict"]
 
@@ -187,8 +187,10 @@ class ParameterDict:
         ctx = device if ctx is None else ctx
         if ctx is not None:
             as_context_list(ctx, "ParameterDict.initialize: ctx")
-        for param in self._params.values():
-            param.initialize(None, ctx, init, force_reinit=force_reinit)
+        params = self._params.values()
+        with grads_allocated_together(params, ctx, force_reinit):
+            for param in params:
+                param.initialize(None, ctx, init, force_reinit=force_reinit)
 
     def zero_grad(self):
         """Zero every gradient buffer."""

@@ -38,8 +38,10 @@ import numpy as np
 
 from .. import _backend
 from .. import random as _random
+from .._autograd import state as _ag_state
 from .._dtypes import canonical
 from ..base import MXNetError
+from ..context import current_context
 from ..ndarray.ndarray import NDArray
 from . import _theory
 
@@ -149,8 +151,13 @@ def check_array(arr, who: str) -> NDArray:
     return arr
 
 
+_FLOAT_TYPES = frozenset((np.float16, np.float32, np.float64))
+
+
 def check_float(dtype, who: str, name) -> None:
     """InitializerDtypeError unless ``dtype`` is float16, float32 or float64."""
+    if dtype in _FLOAT_TYPES:  # NDArray.dtype is one of these types: no dtype object to build
+        return
     dt = np.dtype(dtype)
     if dt.kind != "f" or dt.itemsize not in (2, 4, 8):
         raise InitializerDtypeError(
@@ -211,6 +218,46 @@ def draw_normal(arr: NDArray, loc: float, scale: float, who: str, name) -> None:
     arr._bump()
 
 
+def fills_everything(init, caller) -> bool:
+    """Whether the fast, zero-free path of :func:`fill_parameter` applies.
+
+    True when ``init`` is an instance of a class that itself declares
+    ``_fills_everything = True`` (see :class:`Initializer`; the flag is not inherited, because
+    a subclass may override ``_init_weight`` with one that writes part of the array, as
+    d2l-style initializers do) and ``caller`` dispatches through the base class's
+    ``__call__`` and ``_run``. Then the array to fill need not be zeroed first.
+    """
+    return (
+        isinstance(init, Initializer)
+        and type(init).__dict__.get("_fills_everything", False)
+        and type(caller).__call__ is Initializer.__call__
+        and type(caller)._run is Initializer._run
+    )
+
+
+def fill_parameter(caller, init, name: str, arr: NDArray, fast: bool) -> None:
+    """Initialize ``arr``, a value of the parameter ``name``: MXNet's parameter protocol.
+
+    This is ``caller(InitDesc(name, attrs={'__init__': init}), arr)`` with autograd
+    recording paused. With ``fast`` (:func:`fills_everything` holds) the call is made
+    directly as ``init._init_weight(name, arr)`` plus ``caller``'s verbose log, which is
+    what the generic call reduces to for those classes: their hook writes ``arr``'s raw
+    buffer on ``arr``'s own context (so neither the current context nor recording matters)
+    and uses the name only in messages.
+    """
+    if fast:
+        init._init_weight(name, arr)
+        if caller._verbose:
+            caller._verbose_print(name, init, arr)
+        return
+    desc = InitDesc(name, attrs={"__init__": init})
+    prev = _ag_state.set_recording(False)
+    try:
+        caller(desc, arr)
+    finally:
+        _ag_state.set_recording(prev)
+
+
 def _plain(value):
     """A JSON-ready copy of a constructor argument (arrays become nested lists)."""
     if isinstance(value, NDArray):
@@ -258,6 +305,10 @@ class Initializer:
     _kwargs = types.MappingProxyType({})
     _verbose = False
     _print_func = None
+    _fills_everything = False
+    """Declared True by a class (never inherited, see :func:`fills_everything`) whose
+    ``_init_weight(name, arr)`` writes every element of ``arr``'s raw buffer on ``arr``'s
+    own context, reads none of them, records nothing, and uses ``name`` only in messages."""
 
     def __init__(self, **kwargs):
         self._kwargs = kwargs
@@ -294,9 +345,13 @@ class Initializer:
             desc.global_init = self
         chosen = desc.attrs.get("__init__", "")
         if chosen:
-            from ._registry import create
+            if not isinstance(chosen, Initializer):  # a name or JSON: build it
+                from ._registry import create
 
-            self._run(create(chosen)._init_weight, desc, arr, chosen)
+                chosen_init = create(chosen)
+            else:
+                chosen_init = chosen
+            self._run(chosen_init._init_weight, desc, arr, chosen)
             return
         hook, label = _rule_for(desc, legacy=False)
         self._run(getattr(self, hook), desc, arr, label)
@@ -304,8 +359,12 @@ class Initializer:
     def _run(self, hook, desc, arr, label):
         """Call ``hook(desc, arr)`` with ``arr``'s context current, then log if verbose."""
         arr._check_write()
-        with arr.context:
+        ctx = arr.context
+        if current_context() == ctx:  # already current (the usual case): nothing to enter
             hook(desc, arr)
+        else:
+            with ctx:
+                hook(desc, arr)
         self._verbose_print(desc, label, arr)
 
     # ------------------------------------------------------------------ hooks

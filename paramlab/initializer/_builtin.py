@@ -65,6 +65,8 @@ class Zero(Initializer):
     'every element equals 0.0 (a point mass: no density)'
     """
 
+    _fills_everything = True  # see Initializer._fills_everything
+
     def __init__(self):
         super().__init__()
 
@@ -80,6 +82,8 @@ class Zero(Initializer):
 @alias("ones")
 class One(Initializer):
     """Fills weights with 1 (registered as ``'one'`` and ``'ones'``)."""
+
+    _fills_everything = True  # see Initializer._fills_everything
 
     def __init__(self):
         super().__init__()
@@ -107,6 +111,8 @@ class Constant(Initializer):
     >>> mx.init.Constant(mx.nd.array([1, 2])).dumps()
     '["constant", {"value": [1.0, 2.0]}]'
     """
+
+    _fills_everything = True  # see Initializer._fills_everything
 
     def __init__(self, value):
         if isinstance(value, (list, tuple)):
@@ -191,6 +197,8 @@ class Uniform(Initializer):
     True
     """
 
+    _fills_everything = True  # see Initializer._fills_everything
+
     def __init__(self, scale=0.07):
         self.scale = check_real(scale, "Uniform: scale", 0.0)
         super().__init__(scale=scale)
@@ -219,6 +227,8 @@ class Normal(Initializer):
     >>> mx.init.Normal(0.5).theory((3,)).std
     0.5
     """
+
+    _fills_everything = True  # see Initializer._fills_everything
 
     def __init__(self, sigma=0.01):
         self.sigma = check_real(sigma, "Normal: sigma", 0.0)
@@ -260,6 +270,8 @@ class Orthogonal(Initializer):
     >>> mx.init.Orthogonal(scale=2.0).theory((3, 5)).check(w) < 1e-5
     True
     """
+
+    _fills_everything = True  # see Initializer._fills_everything
 
     def __init__(self, scale=1.414, rand_type="uniform"):
         self.scale = check_real(scale, "Orthogonal: scale")
@@ -329,6 +341,8 @@ class Xavier(Initializer):
     '["xavier", {"rnd_type": "uniform", "factor_type": "in", "magnitude": 2.34}]'
     """
 
+    _fills_everything = True  # see Initializer._fills_everything
+
     def __init__(self, rnd_type="uniform", factor_type="avg", magnitude=3):
         check_choice(rnd_type, _RND_TYPES, "Xavier: rnd_type", "Unknown random type")
         check_choice(factor_type, _FACTOR_TYPES, "Xavier: factor_type", "Incorrect factor type")
@@ -339,31 +353,37 @@ class Xavier(Initializer):
 
     def _law(self, shape, name) -> tuple[str, float]:
         """('uniform' or 'gaussian', s) for ``shape``; ValueError for shapes it cannot fill."""
-        who = type(self).__name__
-        check_choice(self.rnd_type, _RND_TYPES, f"{who}: rnd_type", "Unknown random type")
-        check_choice(
-            self.factor_type, _FACTOR_TYPES, f"{who}: factor_type", "Incorrect factor type"
-        )
+        rnd_type, factor_type = self.rnd_type, self.factor_type
+        if not (type(rnd_type) is str and rnd_type in _RND_TYPES) or not (
+            type(factor_type) is str and factor_type in _FACTOR_TYPES
+        ):  # the attributes were changed after construction: say which one is wrong
+            who = type(self).__name__
+            check_choice(rnd_type, _RND_TYPES, f"{who}: rnd_type", "Unknown random type")
+            check_choice(factor_type, _FACTOR_TYPES, f"{who}: factor_type", "Incorrect factor type")
         if len(shape) < 2:
             raise ValueError(
-                f"{who} initializer cannot be applied to vector {name}. It requires at least "
-                f"2-D, got shape {tuple(shape)}"
+                f"{type(self).__name__} initializer cannot be applied to vector {name}. It "
+                f"requires at least 2-D, got shape {tuple(shape)}"
             )
-        receptive = math.prod(shape[2:])
+        receptive = math.prod(shape[2:]) if len(shape) > 2 else 1
         fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
-        factor = {"avg": (fan_in + fan_out) / 2.0, "in": fan_in, "out": fan_out}[self.factor_type]
+        if factor_type == "avg":
+            factor = (fan_in + fan_out) / 2.0
+        else:
+            factor = fan_in if factor_type == "in" else fan_out
         scale = math.sqrt(self.magnitude / factor) if factor > 0 else math.inf
-        return self.rnd_type, scale
+        return rnd_type, scale
 
     def _init_weight(self, name, arr):
         rnd_type, scale = self._law(arr.shape, name)
-        check_float(arr.dtype, type(self).__name__, name)
+        who = type(self).__name__
         if arr.size == 0:
+            check_float(arr.dtype, who, name)  # (draw_* check it otherwise)
             return
         if rnd_type == "uniform":
-            draw_uniform(arr, -scale, scale, type(self).__name__, name)
+            draw_uniform(arr, -scale, scale, who, name)
         else:
-            draw_normal(arr, 0.0, scale, type(self).__name__, name)
+            draw_normal(arr, 0.0, scale, who, name)
 
     def theory(self, shape, dtype="float32"):
         who = type(self).__name__
@@ -394,6 +414,8 @@ class MSRAPrelu(Xavier):
     '["msraprelu", {"factor_type": "avg", "slope": 0.25}]'
     """
 
+    _fills_everything = True  # see Initializer._fills_everything
+
     def __init__(self, factor_type="avg", slope=0.25):
         self.slope = check_real(slope, "MSRAPrelu: slope")
         super().__init__("gaussian", factor_type, 2.0 / (1.0 + self.slope**2))
@@ -414,6 +436,8 @@ class Bilinear(Initializer):
     >>> w.asnumpy()[0, 0, 1].tolist()
     [0.1875, 0.5625, 0.5625, 0.1875]
     """
+
+    _fills_everything = True  # see Initializer._fills_everything
 
     def __init__(self):
         super().__init__()
@@ -474,6 +498,8 @@ class LSTMBias(Initializer):
     >>> b.asnumpy().tolist()
     [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     """
+
+    _fills_everything = True  # see Initializer._fills_everything
 
     def __init__(self, forget_bias=1.0):
         self.forget_bias = check_real(forget_bias, "LSTMBias: forget_bias")

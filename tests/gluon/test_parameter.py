@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -508,6 +509,93 @@ def test_in_place_write_to_a_replica_inside_record_raises():
     p = make()
     with mx.autograd.record(), pytest.raises(RuntimeError, match="computational graph"):
         p.data(mx.cpu(0))[:] = 1
+
+
+def test_backward_notifies_observers_and_replicas_do_not_keep_the_parameter_alive():
+    p = make(shape=(2,), ctx=mx.cpu(0))
+    seen = []
+
+    def watch(param, event, info):
+        seen.append(event)
+
+    p.observe(watch)
+    replica = p.data()
+    with mx.autograd.record():
+        y = (replica * 2).sum()
+    y.backward()
+    assert seen == ["grad_written"]
+    gc.collect()
+    gc.disable()
+    try:  # no reference cycle: dropping the parameter frees it without the collector
+        ref = weakref.ref(p)
+        del p
+        assert ref() is None
+    finally:
+        gc.enable()
+    with mx.autograd.record():
+        y = (replica * 2).sum()
+    y.backward()  # the hook of an orphaned replica does nothing
+    np.testing.assert_array_equal(replica.grad.asnumpy(), [2, 2])
+
+
+# ----------------------------------------------------------------------------- initialize paths
+def test_user_subclass_of_a_builtin_writing_part_of_the_array_starts_from_zeros():
+    class Corner(mx.init.Xavier):  # inherits Xavier's flag, overrides _init_weight
+        def _init_weight(self, name, arr):
+            arr[0, 0] = 7.0
+
+    p = Parameter("w", shape=(3, 3), init=Corner())
+    p.initialize(ctx=mx.cpu(0))
+    expected = np.zeros((3, 3), np.float32)
+    expected[0, 0] = 7.0
+    np.testing.assert_array_equal(p.data().asnumpy(), expected)
+
+
+def test_builtin_initializers_give_the_same_values_through_a_custom_default_init():
+    class Caller(mx.init.Uniform):  # its own __call__: the generic, descriptor-based path
+        def __call__(self, desc, arr):
+            assert desc == "w" and desc.attrs["__init__"] is init
+            super().__call__(desc, arr)
+
+    init = mx.init.Xavier(rnd_type="gaussian")
+    values = []
+    for default in (None, Caller()):
+        mx.random.seed(3)
+        p = Parameter("w", shape=(5, 4), init=init)
+        p.initialize(ctx=mx.cpu(0), default_init=default)
+        values.append(p.data().asnumpy())
+        assert p.data().version == 0 and p._init_record[1] == {("cpu", 0): 0}
+    np.testing.assert_array_equal(values[0], values[1])
+
+
+def test_verbose_default_init_logs_the_parameter_it_fills(caplog):
+    init = mx.init.Uniform().set_verbosity(True, print_func=lambda arr: f"size {arr.size}")
+    p = Parameter("w", shape=(2, 3), init=mx.init.Xavier())
+    with caplog.at_level("INFO"):
+        p.initialize(ctx=mx.cpu(0), default_init=init)
+    expected = "Initialized w as Xavier(rnd_type='uniform', factor_type='avg', magnitude=3): size 6"
+    assert expected in caplog.text
+
+
+def test_parameter_dict_initialize_allocates_zeroed_gradients_up_front():
+    params = mx.gluon.ParameterDict("net_")
+    shapes = [(4, 3), (3,), (2, 2)]
+    for i, shape in enumerate(shapes):
+        params.get(f"w{i}", shape=shape, init=mx.init.One())
+    params.get("frozen", shape=(2,), grad_req="null")
+    params.get("later", shape=(0, 2), allow_deferred_init=True)
+    params.initialize(ctx=CTXS)
+    for i, shape in enumerate(shapes):
+        grads = params.get(f"w{i}").list_grad()
+        assert [g.shape for g in grads] == [shape, shape]
+        assert all((g.asnumpy() == 0).all() and g.dtype == np.float32 for g in grads)
+        assert grads[0]._data is not grads[1]._data
+    assert params.get("frozen")._grads == {}
+    assert params.get("later")._pending is not None
+    later = params.get("later")
+    later.shape = (3, 2)
+    later._finish_deferred_init()
+    assert later.grad(mx.cpu(1)).shape == (3, 2)
 
 
 # ----------------------------------------------------------------------------- hypothesis
