@@ -25,12 +25,19 @@ __all__ = [
     "use_np_array",
 ]
 
-_mode = threading.local()
+class _Mode(threading.local):
+    """Per-thread modes; class defaults make reads cheap (no AttributeError on first use)."""
+
+    shape = False
+    array = False
+
+
+_mode = _Mode()
 
 
 def is_np_shape() -> bool:
     """Whether NumPy-shape semantics are on (unknown dims are -1, 0-d shapes valid)."""
-    return getattr(_mode, "shape", False)
+    return _mode.shape
 
 
 def set_np_shape(active) -> bool:
@@ -42,7 +49,7 @@ def set_np_shape(active) -> bool:
 
 def is_np_array() -> bool:
     """Whether NumPy-array semantics are on (blocks produce ``mx.np.ndarray``)."""
-    return getattr(_mode, "array", False)
+    return _mode.array
 
 
 def set_np_array(active) -> bool:
