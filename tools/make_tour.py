@@ -13,7 +13,8 @@ cells = [
     ),
     code(
         "import numpy as np\nimport paramlab as mx\n"
-        "from paramlab import autograd, gluon, init, nd\nfrom paramlab.gluon import nn"
+        "from paramlab import autograd, gluon, init, nd\nfrom paramlab.gluon import nn\n"
+        "from paramlab.widgets import InitializerView, ModelView, ParameterView"
     ),
     md(
         "## Contexts\n\n`cpu(0)` and `cpu(1)` are two *different* devices with their own "
@@ -48,6 +49,12 @@ cells = [
         "round(theory.std, 4), round(float(w.data(ctxs[0]).asnumpy().std()), 4)"
     ),
     md(
+        "The same comparison as a picture: a fresh draw against Xavier's density, with the "
+        "measured and the theoretical moments and a Kolmogorov-Smirnov distance. Change the "
+        "arguments and the view draws again."
+    ),
+    code("InitializerView(init.Xavier(), shape=(64, 32))"),
+    md(
         "## Gradients per device\n\nEach replica is a leaf of its own graph and gets its own "
         "gradient."
     ),
@@ -59,6 +66,11 @@ cells = [
         "    loss.backward()\n"
         "[float(g.sum().asscalar()) for g in w.list_grad()]"
     ),
+    md(
+        "Every replica and every gradient buffer of `w`, per device: statistics, histograms, "
+        "a thumbnail of the values, and whether the replicas are still bitwise equal."
+    ),
+    code("ParameterView(w)"),
     md("## A small network, trained on two devices"),
     code(
         "mx.random.seed(1)\n"
@@ -71,6 +83,11 @@ cells = [
         "before = float(l2(net(X.as_in_context(ctxs[0])), y).mean().asscalar())\n"
         "before"
     ),
+    md(
+        "Watch the whole model while it trains: the view below updates live during the next "
+        "cell (at most 10 times a second) and once more when it finishes."
+    ),
+    code("model_view = ModelView(net)\nmodel_view"),
     code(
         "def train(net, X, y, ctxs, trainer, steps=100):\n"
         "    for _ in range(steps):\n"
