@@ -574,3 +574,16 @@ def test_payload_is_small_and_jsonable():
         report.input.l2 / math.sqrt(report.input.count) * report[0].predicted_act_ratio
     )
     assert isinstance(report, InitReport)
+
+
+def test_report_names_the_initializer_that_drew_the_weights():
+    net = nn.Sequential()
+    net.add(nn.Dense(16, activation="relu", in_units=8), nn.Dense(4, in_units=16))
+    net.initialize(mx.init.Xavier())
+    x = mx.nd.random.normal(shape=(32, 8))
+    report = init_report(net, x, warn=False)
+    assert all(layer.init.startswith("Xavier") for layer in report.layers)
+    net[0].weight.data()[:] *= 2  # written since: its values are no longer Xavier's
+    report = init_report(net, x, warn=False)
+    assert report.layers[0].init == "measured weights"
+    assert report.layers[1].init.startswith("Xavier")

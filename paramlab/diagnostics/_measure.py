@@ -15,7 +15,7 @@ from .. import initializer as _init
 from .._autograd import backward_from, set_recording, set_training
 from ..context import Context, as_context
 from ..gluon.block import Block
-from ..gluon.parameter import _ctx_key
+from ..gluon.parameter import _ctx_key, drawn_by
 from ..ndarray.ndarray import NDArray
 from . import _passes
 from ._activations import identity
@@ -119,7 +119,7 @@ def _initializer_for(init, spec, structural):
     if candidate is None:
         candidate = spec.weight.init
     if candidate is None:
-        return None
+        return drawn_by(spec.weight, current=True)  # what drew the current values, if known
     if not isinstance(candidate, _init.Initializer):
         try:
             candidate = _init.create(candidate)

@@ -33,7 +33,14 @@ from ..initializer._base import Initializer, fill_parameter, fills_everything
 from ..ndarray.ndarray import NDArray
 from ..util import is_np_array, is_np_shape
 
-__all__ = ["Parameter", "Constant", "DeferredInitializationError", "PendingInit", "tensor_types"]
+__all__ = [
+    "Parameter",
+    "Constant",
+    "DeferredInitializationError",
+    "PendingInit",
+    "tensor_types",
+    "drawn_by",
+]
 
 tensor_types = (NDArray,)
 
@@ -856,3 +863,47 @@ class _ConstantValue(_init.Initializer):
         import json
 
         return json.dumps(["constant", {"value": self._value.asnumpy().tolist()}])
+
+
+def drawn_by(param, current=False):
+    """The initializer that drew ``param``'s values (None if unknown or copied from data).
+
+    Follows what :meth:`Parameter.initialize` does: the explicit ``init``, else
+    the default initializer's by-name rule (weights drawn, biases/beta zero,
+    gamma one). With ``current=True`` it answers for the values the replicas
+    hold now: None once any replica was written since initialization (its
+    version counter moved).
+    """
+    from ..initializer._base import _rule_for  # the one name table
+
+    record = getattr(param, "_init_record", None)
+    if record is not None and current:
+        versions = record[1]
+        if any(
+            param._replicas[k].version != v for k, v in versions.items() if k in param._replicas
+        ):
+            return None
+    if record is not None:
+        info = record[0]
+    elif getattr(param, "_pending", None) is not None:
+        info = (param._pending.init, param._pending.default_init)
+    else:
+        info = (param.init, None)
+    if info is None:
+        return None
+    init, default = info
+    try:
+        if init not in (None, ""):
+            return _init.create(init)
+        if default is None:
+            return None
+        hook, _ = _rule_for(param.name, legacy=False)
+        if hook == "_init_weight":
+            return _init.create(default)
+        if hook in ("_init_bias", "_init_beta", "_init_zero"):
+            return _init.Zero()
+        if hook in ("_init_gamma", "_init_one"):
+            return _init.One()
+    except (ValueError, TypeError, KeyError):
+        return None
+    return None

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from .. import _backend, summary
-from ..gluon.parameter import Constant, _ctx_key
+from ..gluon.parameter import Constant, _ctx_key, drawn_by
 from ._transport import array_payload
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "ROW_SAMPLE_ABOVE",
     "STAT_FIELDS",
     "ParamTracker",
-    "effective_initializer",
     "theory_payload",
     "stats_payload",
     "hist_payload",
@@ -223,43 +222,6 @@ def divergence_payload(raw0, ctx0, s0, raw, s) -> dict:
 
 
 # --------------------------------------------------------------------------- initializer
-def effective_initializer(param):
-    """The initializer that drew ``param``'s values (None if unknown or copied from data).
-
-    Follows what :meth:`Parameter.initialize` does: the explicit ``init``, else
-    the default initializer's by-name rule (weights drawn, biases/beta zero,
-    gamma one).
-    """
-    from .. import initializer as _init
-    from ..initializer._base import _rule_for
-
-    record = getattr(param, "_init_record", None)
-    if record is not None:
-        info = record[0]
-    elif getattr(param, "_pending", None) is not None:
-        info = (param._pending.init, param._pending.default_init)
-    else:
-        info = (param.init, None)
-    if info is None:
-        return None
-    init, default = info
-    try:
-        if init not in (None, ""):
-            return _init.create(init)
-        if default is None:
-            return None
-        hook, _ = _rule_for(param.name, legacy=False)
-        if hook == "_init_weight":
-            return _init.create(default)
-        if hook in ("_init_bias", "_init_beta", "_init_zero"):
-            return _init.Zero()
-        if hook in ("_init_gamma", "_init_one"):
-            return _init.One()
-    except (ValueError, TypeError, KeyError):
-        return None
-    return None
-
-
 def _init_theory(initializer, shape, dtype):
     if initializer is None or shape is None:
         return None
@@ -419,7 +381,7 @@ class ParamTracker:
         """The initializer and its theory for the current shape and dtype (cached)."""
         p = self.param
         shape = p.shape if p._shape_known() else None
-        init = effective_initializer(p)
+        init = drawn_by(p)
         key = (repr(init), shape, str(p.dtype))
         if key != self._theory_key:
             self._theory_key = key
