@@ -280,5 +280,9 @@ def watch(trainer, block=None, **kwargs) -> ModelView:
         raise TypeError(f"watch expects a gluon.Trainer; got {type(trainer).__name__}")
     if block is None:
         return ModelView(trainer, **kwargs)
-    names = {id(p): name for name, p in _named_params(block)}
-    return ModelView({names.get(id(p), p.name): p for p in params}, **kwargs)
+    # rows in the model's order (a Trainer holds its parameters sorted by name as strings)
+    trained = {id(p) for p in params}
+    rows = {name: p for name, p in _named_params(block) if id(p) in trained}
+    shown = {id(p) for p in rows.values()}
+    rows.update((p.name, p) for p in params if id(p) not in shown)
+    return ModelView(rows, **kwargs)

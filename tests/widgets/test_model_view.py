@@ -158,3 +158,19 @@ def test_watch_and_view(recording):
     text = named.summary_text()
     assert text.startswith("ModelView: 4 parameters") and "0.weight" in text
     assert named.to_png()[:4] == b"\x89PNG"
+
+
+def test_watch_lists_rows_in_the_model_order():
+    import paramlab as mx
+    from paramlab.gluon import nn
+    from paramlab.widgets import watch
+
+    net = nn.Sequential()
+    for _ in range(12):
+        net.add(nn.Dense(2, in_units=2))
+    net.initialize()
+    trainer = mx.gluon.Trainer(net.collect_params(), "sgd")
+    view = watch(trainer, block=net)
+    names = [row["name"] for row in view.rows]
+    assert names[:4] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert names[-2:] == ["11.weight", "11.bias"] and len(names) == 24
