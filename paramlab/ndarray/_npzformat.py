@@ -61,7 +61,7 @@ _MAX_META_BYTES = 16 << 20
 _DEFLATE_MAX_RATIO = 1032
 _DEFLATE_SLACK = 1 << 16
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_READ_ERRORS = (
+READ_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     ValueError,
@@ -454,7 +454,7 @@ def read(source) -> tuple[list[StoredArray], list[str] | None]:
                 return _read_zip(zf, size, label)
         except (CheckpointFormatError, MemoryError):
             raise
-        except _READ_ERRORS as error:
+        except READ_ERRORS as error:
             _fail(label, f"not a valid .npz archive: {type(error).__name__}: {error}")
 
 
@@ -463,7 +463,8 @@ def read(source) -> tuple[list[StoredArray], list[str] | None]:
 # ----------------------------------------------------------------------------
 
 
-def _write_member(zf: zipfile.ZipFile, key: str, array: np.ndarray) -> None:
+def write_member(zf: zipfile.ZipFile, key: str, array: np.ndarray) -> None:
+    """Store ``array`` as the uncompressed member ``key.npy`` (fixed time stamp, no pickle)."""
     info = zipfile.ZipInfo(key + _SUFFIX, date_time=_ZIP_TIME)
     info.compress_type = zipfile.ZIP_STORED
     info.external_attr = 0o600 << 16
@@ -474,9 +475,9 @@ def _write_member(zf: zipfile.ZipFile, key: str, array: np.ndarray) -> None:
 def _write_archive(handle: BinaryIO, flat: dict[str, np.ndarray], meta: dict) -> None:
     encoded = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        _write_member(zf, META_KEY, encoded)
+        write_member(zf, META_KEY, encoded)
         for key, array in flat.items():
-            _write_member(zf, key, array)
+            write_member(zf, key, array)
 
 
 def write(

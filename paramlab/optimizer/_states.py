@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import zipfile
 
 import numpy as np
@@ -27,6 +26,7 @@ import numpy as np
 from .. import lr_scheduler as _lrs
 from .._dtypes import SUPPORTED, canonical
 from ..base import CheckpointFormatError
+from ..ndarray._npzformat import READ_ERRORS, write_member
 from .optimizer import _BASE_SETTINGS
 
 __all__ = [
@@ -48,38 +48,18 @@ FORMAT = "paramlab.optimizer_states"
 VERSION = 1
 _HEADER = "header"
 _MAX_HEADER_BYTES = 64 << 20
-_READ_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    ValueError,
-    EOFError,
-    struct.error,
-    NotImplementedError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    OSError,
-    TypeError,
-)
+_READ_ERRORS = (*READ_ERRORS, TypeError)
 _PICKLE_PROTO = 0x80
 
 
 # ----------------------------------------------------------------------------- writing
-def _write_member(zf, key, array):
-    info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_STORED
-    info.external_attr = 0o600 << 16
-    with zf.open(info, mode="w", force_zip64=True) as member:
-        np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
-
-
 def encode(handle, header: dict, arrays: dict) -> None:
     """Write ``header`` (JSON-safe) and ``arrays`` (name -> NumPy array) to ``handle``."""
     raw = np.frombuffer(json.dumps(header, allow_nan=True).encode("utf-8"), dtype=np.uint8)
     with zipfile.ZipFile(handle, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        _write_member(zf, _HEADER, raw)
+        write_member(zf, _HEADER, raw)
         for key, array in arrays.items():
-            _write_member(zf, key, array)
+            write_member(zf, key, np.ascontiguousarray(array))
 
 
 # ----------------------------------------------------------------------------- reading
