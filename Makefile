@@ -12,13 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Re-install only when the dependencies change (the install is editable).
+# Re-install only when the dependencies change (the install is editable); then compile the
+# summary kernels into Numba's on-disk cache (seconds, once), so no view waits for it.
 $(VENV)/.installed-widgets: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[widgets]'
+	$(BIN)/python -m paramlab._summary_jit
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m paramlab._summary_jit
 	touch $@ $(VENV)/.installed-widgets
 
 lab: $(VENV)/.installed-widgets

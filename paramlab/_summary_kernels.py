@@ -1,4 +1,8 @@
-"""Fused CPU kernels behind :mod:`paramlab.summary` (NumPy only, private).
+"""CPU kernels behind :mod:`paramlab.summary` (private).
+
+Two families do the same work. Contiguous float32/float64 arrays go through
+compiled one-pass kernels (:mod:`paramlab._summary_jit`, when Numba is
+installed); everything else through the NumPy block functions of this module.
 
 An array is cut into cache-sized blocks (contiguous views where the layout
 allows, small copies otherwise). Each block is visited once and yields its
@@ -7,9 +11,13 @@ max, zero count and non-finite counts, plus its histogram counts. Blocks are
 combined in block order with the parallel-axis formula, so results do not depend
 on how many threads visited the blocks.
 
-Threads: :func:`scan` can spread blocks over worker threads (NumPy releases the
-GIL inside its loops), but on the 2-core development machine, shared with other
-processes, two threads were no faster than one, so one is the default.
+Threads: :func:`scan` can spread blocks over worker threads (both families
+release the GIL). Workers take chunks of blocks from a shared counter, so a
+worker starved by another process leaves its share to the others. The compiled
+kernels use every core by default on arrays of at least
+:data:`MIN_ELEMENTS_PER_THREAD` elements a thread; the NumPy kernels use one
+thread, because there two threads were no faster than one on the 2-core
+development machine (each block takes several passes through the cache).
 
 Histogram "slots" are ``n + 2`` counters: slot 0 counts finite values below the
 first edge, slots ``1..n`` the bins, slot ``n + 1`` finite values above the last
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import itertools
 import math
 import os
 import threading
@@ -316,9 +325,9 @@ _EXECUTOR_LOCK = threading.Lock()
 MIN_ELEMENTS_PER_THREAD = 1 << 20
 
 
-def default_threads() -> int:
-    """Threads used by :func:`scan` when none are asked for (1: see the module docstring)."""
-    return 1
+def default_threads(compiled: bool = False) -> int:
+    """Threads used by :func:`scan` when none are asked for (see the module docstring)."""
+    return max_threads() if compiled else 1
 
 
 def max_threads() -> int:
@@ -343,6 +352,11 @@ def scan(x: np.ndarray, binner: Binner | None = None, want_stats: bool = True,
          threads: int | None = None) -> ScanResult:
     """Visit every block of ``x`` once; return the combined statistics and slots.
 
+    Contiguous arrays of a dtype the compiled kernels support (see
+    :func:`jit_kernels`) go through one compiled pass; other arrays through the
+    NumPy block functions above. Both cut blocks the same way for any thread
+    count and combine them with :func:`combine_blocks`.
+
     Parameters
     ----------
     x : numpy.ndarray
@@ -350,58 +364,157 @@ def scan(x: np.ndarray, binner: Binner | None = None, want_stats: bool = True,
     binner : Binner, optional
         Edges to histogram against; no histogram when omitted.
     want_stats : bool
-        Whether to compute moments (non-finite counts are always computed).
+        Whether to compute moments (non-finite counts are always computed; the
+        compiled pass computes the moments anyway, at no extra cost).
     threads : int, optional
         Worker threads; blocks and their combination order do not depend on it.
     """
-    views = block_views(x)
-    threads = default_threads() if threads is None else max(1, int(threads))
+    jit = compiled_for(x)
+    if x.size == 0 or not (x.flags.c_contiguous or x.flags.f_contiguous):
+        jit = None
+    threads = default_threads(jit is not None) if threads is None else max(1, int(threads))
     threads = min(threads, max(1, x.size // MIN_ELEMENTS_PER_THREAD))
+    if jit is not None:
+        return _scan_compiled(jit, x, binner, threads)
+    return _scan_numpy(x, binner, want_stats, threads)
+
+
+def _in_threads(threads: int, tasks: int, work) -> None:
+    """Run ``work(worker, task)`` for every task number, ``threads`` workers taking turns.
+
+    Worker 0 is the calling thread; the others run on the pool. Each worker takes
+    the next task from a shared counter (``next`` on an ``itertools.count`` is
+    atomic under the GIL) until none are left.
+    """
+    counter = itertools.count()
+
+    def worker(w: int) -> None:
+        for task in iter(counter.__next__, None):
+            if task >= tasks:
+                return
+            work(w, task)
+
+    futures = [_executor().submit(worker, w) for w in range(1, threads)]
+    worker(0)
+    for future in futures:
+        future.result()
+
+
+def _scan_numpy(x, binner, want_stats, threads) -> ScanResult:
+    views = block_views(x)
     results: list[BlockResult | None] = [None] * len(views)
     slot_parts = [binner.new_slots() if binner is not None else None for _ in range(threads)]
+    workspaces = [Workspace() for _ in range(threads)]
 
-    def work(worker: int) -> None:
-        ws = Workspace()
+    def work(worker: int, i: int) -> None:
         with np.errstate(all="ignore"):  # inf - inf in a block sum is expected and handled
-            for i in range(worker, len(views), threads):
-                results[i] = process_block(views[i], ws, binner, want_stats, slot_parts[worker])
+            results[i] = process_block(
+                views[i], workspaces[worker], binner, want_stats, slot_parts[worker]
+            )
 
-    if threads == 1:
-        work(0)
-    else:
-        for future in [_executor().submit(work, w) for w in range(threads)]:
-            future.result()
+    _in_threads(threads, len(views), work)
     slots = None if binner is None else np.sum(slot_parts, axis=0, dtype=np.int64)
-    return combine(results, slots)
+    fout = np.array([(r.total, r.m2, r.vmin, r.vmax) for r in results], dtype=np.float64)
+    iout = np.array(
+        [(r.count, r.zeros, r.nan, r.posinf, r.neginf) for r in results], dtype=np.int64
+    )
+    return combine_blocks(fout.reshape(-1, 4), iout.reshape(-1, 5), slots)
 
 
-def combine(results: list[BlockResult], slots: np.ndarray | None) -> ScanResult:
-    """Merge block results in order: exact sums (``math.fsum``) and the parallel-axis formula."""
-    parts = [r for r in results if r.count]
-    count = sum(r.count for r in parts)
-    nan = sum(r.nan for r in results)
-    posinf = sum(r.posinf for r in results)
-    neginf = sum(r.neginf for r in results)
-    zeros = sum(r.zeros for r in results)
+_COMPILED_TASK_BLOCKS = 16  # blocks per task handed to a worker (2^18 elements)
+
+
+def _scan_compiled(jit, x, binner, threads) -> ScanResult:
+    flat = x.reshape(-1) if x.flags.c_contiguous else x.ravel(order="K")
+    nblocks = -(-flat.size // jit.BLOCK)
+    fout = np.empty((nblocks, 4), dtype=np.float64)
+    iout = np.empty((nblocks, 5), dtype=np.int64)
+    if binner is None:
+        edges, scale, tolerance, width = _NO_EDGES, 0.0, 0.0, 0
+    else:
+        edges, width = binner.edges, binner.bins + 2
+        scale, tolerance = (binner.scale, binner.tolerance) if binner.uniform else (0.0, 0.0)
+    slot_parts = np.zeros((threads, width), dtype=np.int64)
+    per_task = nblocks if threads == 1 else _COMPILED_TASK_BLOCKS
+
+    def work(worker: int, task: int) -> None:
+        first = task * per_task
+        jit.scan_range(flat, first, min(first + per_task, nblocks), fout, iout, edges,
+                       scale, tolerance, slot_parts[worker])
+
+    _in_threads(threads, -(-nblocks // per_task), work)
+    return combine_blocks(fout, iout, None if binner is None else slot_parts.sum(axis=0))
+
+
+_NO_EDGES = np.zeros(0, dtype=np.float64)
+
+
+def combine_blocks(fout: np.ndarray, iout: np.ndarray, slots: np.ndarray | None) -> ScanResult:
+    """Merge per-block results in block order: exact sums and the parallel-axis formula.
+
+    Parameters
+    ----------
+    fout : numpy.ndarray
+        float64 ``(nblocks, 4)``: total, M2 (around the block's mean), min and max
+        of each block's finite values.
+    iout : numpy.ndarray
+        int64 ``(nblocks, 5)``: finite count, zeros, NaN, +inf and -inf per block.
+    slots : numpy.ndarray or None
+        Histogram slots, passed through.
+    """
+    count_b = iout[:, 0]
+    zeros, nan, posinf, neginf = (int(v) for v in iout[:, 1:].sum(axis=0))
+    has = count_b > 0
+    count = int(count_b.sum())
     if not count:
         return ScanResult(0, None, 0.0, 0.0, None, None, zeros, nan, posinf, neginf, slots)
-    mean = _fsum(r.total for r in parts) / count
-    offsets = [r.total / r.count - mean for r in parts]  # block mean minus overall mean
-    spread = [r.m2 + r.count * d * d for r, d in zip(parts, offsets)]
-    sumsq = [r.m2 + r.total * (r.total / r.count) for r in parts]
+    total, m2, vmin, vmax = (fout[has, k] for k in range(4))
+    n = count_b[has].astype(np.float64)
+    mean = _fsum(total) / count
+    with np.errstate(all="ignore"):
+        offsets = total / n - mean  # block mean minus overall mean
+        spread = m2 + n * offsets * offsets
+        sumsq = m2 + total * (total / n)
     return ScanResult(
         count=count,
         mean=mean,
         m2=_fsum(spread),
         sumsq=_fsum(sumsq),
-        vmin=min(r.vmin for r in parts),
-        vmax=max(r.vmax for r in parts),
+        vmin=float(vmin.min()),
+        vmax=float(vmax.max()),
         zeros=zeros,
         nan=nan,
         posinf=posinf,
         neginf=neginf,
         slots=slots,
     )
+
+
+_JIT_STATE: dict = {}
+
+
+def compiled_for(x):
+    """The compiled kernels module when it handles ``x``'s dtype (NumPy arrays only), else None."""
+    jit = jit_kernels()
+    if jit is None or not isinstance(x, np.ndarray) or x.dtype not in jit.SUPPORTED:
+        return None
+    return jit
+
+
+def jit_kernels():
+    """The compiled kernels module, or None without Numba or with ``PARAMLAB_NO_JIT=1``.
+
+    Imported on first use, so that ``import paramlab`` does not pay for Numba.
+    """
+    if "module" not in _JIT_STATE:
+        module = None
+        if os.environ.get("PARAMLAB_NO_JIT", "") in ("", "0"):
+            try:
+                from . import _summary_jit as module
+            except ImportError:
+                module = None
+        _JIT_STATE["module"] = module
+    return _JIT_STATE["module"]
 
 
 def _fsum(values) -> float:

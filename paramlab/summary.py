@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -595,6 +596,7 @@ def _summarize_whole(raw, edges, bins, sampled, max_elements, symmetric):
 
 
 # --------------------------------------------------------------------------- sample
+@functools.lru_cache(maxsize=64)
 def _sample_starts(size: int, max_elements: int) -> tuple[np.ndarray, int]:
     """Chunk starts and chunk length of the fixed sample of a ``size``-element tensor.
 
@@ -609,7 +611,7 @@ def _sample_starts(size: int, max_elements: int) -> tuple[np.ndarray, int]:
     room = np.diff(bounds) - chunk
     rng = np.random.default_rng([_SAMPLE_SEED, size, max_elements])
     jitter = (rng.random(nchunks) * (room + 1)).astype(np.int64)
-    return bounds[:-1] + jitter, chunk
+    return _frozen(bounds[:-1] + jitter), chunk  # cached: read-only
 
 
 def sample(x, max_elements: int = DEFAULT_MAX_ELEMENTS):
@@ -742,17 +744,22 @@ def _thumbnail_cells(x2, block, xp):
     if rows == 0 or cols == 0:
         empty = np.zeros((0, 0))
         return empty, empty, empty
+    row_sizes = np.diff(np.minimum(np.arange(0, rows + block[0], block[0]), rows))
+    col_sizes = np.diff(np.minimum(np.arange(0, cols + block[1], block[1]), cols))
+    row_sizes, col_sizes = row_sizes[row_sizes > 0], col_sizes[col_sizes > 0]
+    total = np.outer(row_sizes, col_sizes).astype(np.float64)
+    jit = _k.compiled_for(x2)
+    if jit is not None and x2.flags.c_contiguous:
+        sums, finite = np.zeros(total.shape), np.zeros(total.shape)
+        jit.thumbnail_cells(x2, block[0], block[1], sums, finite)
+        return sums, finite, total
     step = _band_rows((rows, cols), block, xp)
     sums, finite = [], []
     for start in range(0, rows, step):
         band_sum, band_finite = _cell_sums(x2[start : start + step], block, xp)
         sums.append(_host_small(band_sum))
         finite.append(_host_small(band_finite))
-    sums, finite = np.concatenate(sums), np.concatenate(finite)
-    row_sizes = np.diff(np.minimum(np.arange(0, rows + block[0], block[0]), rows))
-    col_sizes = np.diff(np.minimum(np.arange(0, cols + block[1], block[1]), cols))
-    total = np.outer(row_sizes[row_sizes > 0], col_sizes[col_sizes > 0]).astype(np.float64)
-    return sums, finite, total
+    return np.concatenate(sums), np.concatenate(finite), total
 
 
 def _quantize(sums, finite, total, shape_2d, source_shape, block) -> Thumbnail:
@@ -854,6 +861,12 @@ def divergence(a, b) -> Divergence:
     a, b = _raw(a), _raw(b)
     _check_pair(a, b)
     xp = _backend.xp_of(a)
+    jit = _k.compiled_for(a)
+    if jit is not None and a.flags.c_contiguous and b.flags.c_contiguous:
+        flat_a, flat_b = a.reshape(-1), b.reshape(-1)
+        bits = _bits_dtype(a.dtype)
+        part = jit.divergence_pass(flat_a, flat_b, flat_a.view(bits), flat_b.view(bits))
+        return _combine_divergence([part])
     if xp is np:
         views_a, views_b = _k.paired_views(a, b)
         with np.errstate(all="ignore"):

@@ -1,7 +1,12 @@
-"""Tests for paramlab.summary: agreement with NumPy float64 references."""
+"""Tests for paramlab.summary: agreement with NumPy float64 references.
+
+Every test runs twice: with the compiled one-pass kernels (``paramlab._summary_jit``,
+Numba) and with the NumPy block kernels that take over where Numba is missing.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 
@@ -26,6 +31,19 @@ from paramlab.summary import (
 )
 
 RNG_SEED = 20240611
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+
+
+@pytest.fixture(params=["compiled", "numpy"], autouse=True)
+def kernel(request, monkeypatch):
+    """Route ``summary`` through one kernel family for the whole test."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+        module = importlib.import_module("paramlab._summary_jit")
+    else:
+        module = None
+    monkeypatch.setitem(kernels._JIT_STATE, "module", module)
+    return request.param
 
 
 class Wrapped:
@@ -187,7 +205,7 @@ finite_f32 = hnp.arrays(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=_SLOW_OK)
 @given(finite_f32)
 def test_property_stats_match_numpy(x):
     assert_stats_match(stats(x), x, rtol=1e-9)
@@ -200,7 +218,7 @@ any_f32 = hnp.arrays(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=_SLOW_OK)
 @given(any_f32)
 def test_property_stats_with_nonfinite_and_extremes(x):
     assert_stats_match(stats(x), x, rtol=1e-9)
@@ -271,7 +289,7 @@ def test_histogram_rejects_bad_edges():
             histogram(np.ones(3), bad)
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=_SLOW_OK)
 @given(
     any_f32,
     st.floats(-100, 100),
@@ -557,3 +575,66 @@ def test_whole_array_paths_agree_with_block_paths():
     assert_stats_match(summary._whole_stats(bools, np), bools)
     empty = summary._whole_stats(np.full(3, np.nan), np)
     assert empty.mean is None and empty.nan == 3
+
+
+# --------------------------------------------------------------------------- compiled kernels
+def _block() -> int:
+    jit = kernels.jit_kernels()
+    return jit.BLOCK if jit is not None else kernels.BLOCK
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocks_with_nonfinite_values_among_finite_blocks(dtype):
+    rng = np.random.default_rng(RNG_SEED)
+    b = _block()
+    x = (rng.standard_normal(3 * b + 17) * 2 - 1).astype(dtype)
+    x[b + 3] = np.nan  # the second block needs the careful pass...
+    x[2 * b] = np.inf  # ...and so does the third, at its first element (the pivot)
+    x[-1] = -np.inf  # the short last block too
+    x[0] = 0.0
+    edges = fixed_edges(-3.0, 3.0, 24)
+    s, h = summarize(x, edges)
+    assert_stats_match(s, x)
+    assert_histogram_match(h, x, edges)
+    assert (s.nan, s.posinf, s.neginf) == (1, 1, 1)
+
+
+def test_pivot_far_from_the_block_mean_stays_exact():
+    # The worst case for a pivot taken from a block's first elements: those are outliers.
+    b = _block()
+    x = np.full(2 * b, 1e-3, dtype=np.float64)
+    x[:64] = 1e6
+    x[b : b + 64] = -1e6
+    assert_stats_match(stats(x), x)
+
+
+def test_squares_that_overflow_give_inf_like_numpy():
+    x = np.array([1e200, -1e200, 3.0], dtype=np.float64)
+    s = stats(x)
+    assert (s.min, s.max, s.l2) == (-1e200, 1e200, math.inf)
+    assert s.mean == pytest.approx(1.0)
+
+
+def test_fortran_order_and_values_on_the_edges():
+    edges = fixed_edges(-1.0, 1.0, 8)
+    x = np.asfortranarray(np.tile(np.concatenate([edges, [-1.0 - 1e-17, 1.0 + 1e-16]]), (40, 3)))
+    s, h = summarize(x, edges)
+    assert_stats_match(s, x)
+    assert_histogram_match(h, x, edges)
+
+
+def test_kernels_agree_with_each_other(kernel):
+    rng = np.random.default_rng(RNG_SEED)
+    x = (rng.standard_normal(5 * _block() + 999) * 1e-3 + 50).astype(np.float32)
+    x[::777] = 0.0
+    edges = fixed_edges(49.99, 50.01, 32)
+    s, h = summarize(x, edges, threads=2)
+    pytest.importorskip("numba")
+    other = None if kernel == "compiled" else importlib.import_module("paramlab._summary_jit")
+    kernels._JIT_STATE["module"] = other  # restored by the fixture's monkeypatch
+    s_other, h_other = summarize(x, edges)
+    np.testing.assert_array_equal(h.counts, h_other.counts)
+    for field in ("zeros", "count", "min", "max"):
+        assert getattr(s, field) == getattr(s_other, field), field
+    assert s.std == pytest.approx(s_other.std, rel=1e-12)
+    assert s.mean == pytest.approx(s_other.mean, rel=1e-14)

@@ -1,8 +1,8 @@
 """The files in ``binder/`` alone make an environment in which the tour runs.
 
-Binder (repo2docker) reads ``binder/runtime.txt`` for the Python version and runs
-``pip install -r binder/requirements.txt`` from the repository root. This test does the
-same in a fresh virtual environment (with that Python when it is installed here, else
+Binder (repo2docker) reads ``binder/runtime.txt`` for the Python version, runs
+``pip install -r binder/requirements.txt`` from the repository root, then
+``binder/postBuild``. This test does the same in a fresh virtual environment (with that Python when it is installed here, else
 with the running one), installs a kernelspec into the environment, and executes the
 tour with nbclient on that kernel. pip's cache is reused, so later runs are faster.
 """
@@ -59,6 +59,7 @@ def test_binder_files():
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert any(re.fullmatch(r"(-e\s+)?\.\[widgets\]", line) for line in lines), lines
+    assert os.access(BINDER / "postBuild", os.X_OK), "binder/postBuild must be executable"
 
 
 @pytest.mark.slow
@@ -72,6 +73,8 @@ def test_binder_environment_runs_the_tour(tmp_path, monkeypatch):
     # Exactly what Binder runs, from the repository root.
     _run([str(python), "-m", "pip", "install", "-q", "-r", "binder/requirements.txt"],
          cwd=ROOT, env=env)
+    venv_env = {**env, "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
+    _run(["bash", str(BINDER / "postBuild")], cwd=ROOT, env=venv_env)
     probe = subprocess.run([str(python), "-c", "import ipykernel, nbclient"],
                            capture_output=True, env=env)
     if probe.returncode != 0:  # Binder's base image has them; install if the extra did not
