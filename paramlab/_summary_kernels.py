@@ -519,7 +519,7 @@ def jit_kernels():
 
 def _fsum(values) -> float:
     """``math.fsum`` that returns inf/NaN instead of raising on overflow or NaN input."""
-    values = list(values)
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
     try:
         return math.fsum(values)
     except (OverflowError, ValueError):

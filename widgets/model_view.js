@@ -46,16 +46,60 @@ function linspace(lo, hi, n) {
   return e;
 }
 
-// Unpacks `columns` once per update into per-row accessors.
-function table(columns, nrows) {
+// The norm history of every row, kept per model across renderings (PROTOCOL.md section 5): each row
+// holds its newest `len` points (value, gradient), oldest first, NaN-padded at the start. A Columns
+// brings the whole history ("history_full") or only the points new since the Columns it names
+// ("history_base").
+function historyRing(model) {
+  const s = modelState(model);
+  if (!s.history) s.history = { seq: null, rows: 0, len: 0, ring: null, asked: false, gaps: 0 };
+  return s.history;
+}
+
+// Takes the history of one Columns into the ring, once (whichever rendering sees it first). After a
+// gap (a missed update, or a page that never had the history) the points received are kept alone,
+// never joined to older ones, and the kernel is asked for the whole history again.
+function takeHistory(model, columns) {
+  const hr = historyRing(model);
+  const points = columns ? arr(columns.history) : null;
+  if (!points) return;
+  const seq = columns.history_seq;
+  if (seq !== undefined && seq === hr.seq) return;
+  const [rows, k] = columns.history.shape;
+  if (columns.history_full !== false) {
+    Object.assign(hr, { seq, rows, len: k, ring: new Float32Array(points), asked: false });
+    return;
+  }
+  const fresh = arr(columns.history_new);
+  const joins = hr.ring !== null && hr.rows === rows && columns.history_base === hr.seq;
+  if (!joins) {
+    const len = Math.max(k, Number(model.get("history_len")) || 0);
+    Object.assign(hr, { rows, len, ring: new Float32Array(rows * len * 2).fill(NaN) });
+    hr.gaps += 1;
+    if (!hr.asked) model.send({ type: "refresh" });
+    hr.asked = true;
+  }
+  for (let i = 0; i < rows; i++) appendPoints(hr, i, points, k, joins ? fresh[i] : k);
+  hr.seq = seq;
+}
+
+// Appends the newest `n` of row i's `k` received points to its ring row (the oldest fall out).
+function appendPoints(hr, i, points, k, n) {
+  const m = Math.min(n, k, hr.len);
+  if (!m) return;
+  const start = i * hr.len * 2;
+  hr.ring.copyWithin(start, start + 2 * m, start + 2 * hr.len);
+  hr.ring.set(points.subarray(2 * (i * k + k - m), 2 * (i + 1) * k), start + 2 * (hr.len - m));
+}
+
+// Unpacks `columns` once per update into per-row accessors (the history from the ring `hr`).
+function table(columns, nrows, hr) {
   if (!columns || !columns.value) return null;
   const fields = columns.fields || ["mean", "std", "min", "max", "l2", "zeros", "nan", "posinf", "neginf", "count"];
   const nf = fields.length;
   const value = arr(columns.value);
   const hist = arr(columns.hist);
   const bins = hist ? hist.length / Math.max(1, nrows) : 0;
-  const history = arr(columns.history);
-  const hl = history ? history.length / Math.max(1, nrows) / 2 : 0;
   const t = {
     fields,
     value,
@@ -67,8 +111,6 @@ function table(columns, nrows) {
     hist_range: arr(columns.hist_range),
     grad_hist: arr(columns.grad_hist),
     grad_hist_range: arr(columns.grad_hist_range),
-    history,
-    hl,
     at_init: arr(columns.at_init),
     version: arr(columns.version),
   };
@@ -85,8 +127,9 @@ function table(columns, nrows) {
     return s;
   };
   t.series = (i, k) => {
-    const out = new Float32Array(hl);
-    for (let j = 0; j < hl; j++) out[j] = history[(i * hl + j) * 2 + k];
+    const { ring, len } = hr;
+    const out = new Float32Array(len).fill(NaN);
+    if (ring && i < hr.rows) for (let j = 0; j < len; j++) out[j] = ring[(i * len + j) * 2 + k];
     return out;
   };
   t.edges = (i, grad) => {
@@ -204,8 +247,10 @@ class RowView {
     setText(c.bad, parts.length ? parts.join(" ") : "0");
     c.bad.className = parts.length ? "paramlab-mv-bad paramlab-bad" : "paramlab-mv-bad";
     drawHist(c.hist, th, { counts: row(t.hist, i, t.bins), edges: t.edges(i, false), log: opts.log, color: th.value, axes: false });
+    const values = t.series(i, 0);
+    n.dataset.historyPoints = String(values.filter(Number.isFinite).length);
     drawSpark(c.spark, th, [
-      { values: t.series(i, 0), color: th.value },
+      { values, color: th.value },
       { values: t.series(i, 1), color: th.grad, width: 1 },
     ], { empty: "", separate: true });
   }
@@ -274,6 +319,8 @@ function render({ model, el }) {
   markSort();
 
   let th = theme(el);
+  const hr = historyRing(model);
+  takeHistory(model, model.get("columns"));
   let t = null;
   let tKey = null;
   let order = [];
@@ -312,7 +359,7 @@ function render({ model, el }) {
     const rows = model.get("rows") || [];
     const cols = model.get("columns");
     if (cols !== tKey) {
-      t = table(cols, rows.length);
+      t = table(cols, rows.length, hr);
       tKey = cols;
       if (sortKey) dirtyOrder = true;
     }
@@ -341,6 +388,8 @@ function render({ model, el }) {
     }
     root.dataset.paramlabRows = String(rows.length);
     root.dataset.paramlabRenderedRows = String(need);
+    root.dataset.paramlabHistorySeq = String(hr.seq ?? "");
+    root.dataset.paramlabHistoryGaps = String(hr.gaps);
     setText(count, `${order.length === rows.length ? "" : `${order.length} of `}${rows.length} parameters \u00b7 step ${model.get("step") ?? -1}`);
   };
 
@@ -383,6 +432,7 @@ function render({ model, el }) {
     dirtyOrder = true;
     redraw.request(true);
   });
+  d.on(model, "change:columns", () => takeHistory(model, model.get("columns")));
   for (const k of ["columns", "detail", "seq", "step"]) d.on(model, `change:${k}`, () => redraw.request(true));
   for (const k of ["selected", "log_scale"]) d.on(model, `change:${k}`, () => redraw.request(false));
   d.on(model, "change:paused", () => !model.get("paused") && redraw.resume());

@@ -160,9 +160,12 @@ CASES: tuple[Case, ...] = (
         "W10.view_update",
         "one ParameterView update of a {n}x{n} parameter on {ncontexts} contexts",
         subjects=(Subject("paramlab:ParameterView", "extras"),),
-        peers=(),
+        peers=("numpy",),
         multi_context=True,
-        notes=("no peer has a parameter view: absolute figure only",),
+        notes=(
+            "no peer has a parameter view; numpy floor: one read pass (max) over each "
+            "replica, the memory traffic the update may cost on top of its 10 ms budget",
+        ),
     ),
     Case(
         "W10.loop",

@@ -317,6 +317,22 @@ def w9_setup(xp, p):
     return Prepared(run, lambda: shutil.rmtree(tmpdir, ignore_errors=True))
 
 
+@REGISTRY.case("W10.view_update")
+def w10_view_update_setup(xp, p):
+    """One read pass over each of ``ncontexts`` n x n float32 replicas (``max``)."""
+    sync = _sync(xp)
+    rng = np.random.default_rng(5)
+    host = rng.standard_normal((p["n"], p["n"]), dtype=F32)
+    replicas = [xp.asarray(host.copy()) for _ in range(p["ncontexts"])]
+
+    def run():
+        for r in replicas:
+            r.max()
+        sync()
+
+    return Prepared(run)
+
+
 @REGISTRY.case("W10.loop")
 def w10_loop_setup(xp, p):
     """``steps`` SGD steps of the MLP."""

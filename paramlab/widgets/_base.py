@@ -100,6 +100,7 @@ class ViewBase(anywidget.AnyWidget):
         self._throttle = Throttle(clock)
         self._dirty = False
         self._closing = False
+        self._answering = False
         self._display_handle = None
         self._static_seq = None
         super().__init__(**kwargs)
@@ -167,6 +168,7 @@ class ViewBase(anywidget.AnyWidget):
     def _send_update(self, force: bool = False, final: bool = False) -> bool:
         if self._closing:
             return False
+        final = final or self._answering
         clock = self._throttle.clock
         started = clock()
         values = self._compute(force)
@@ -191,6 +193,21 @@ class ViewBase(anywidget.AnyWidget):
         )
         return True
 
+    def _handle_msg(self, msg):
+        """Handle a message from the browser; what it changes is sent as a final update.
+
+        The kernel reads browser messages between cells, so no update follows
+        until the next cell: an update they cause is sent with ``live`` False,
+        and one they only asked for (coalesced) is sent at once.
+        """
+        self._answering = True
+        try:
+            super()._handle_msg(msg)
+            if self._dirty and not self.paused:
+                self._send_update()
+        finally:
+            self._answering = False
+
     def _on_custom_msg(self, _widget, content, _buffers):
         if isinstance(content, dict) and content.get("type") == "refresh":
             self._send_update()
@@ -202,10 +219,12 @@ class ViewBase(anywidget.AnyWidget):
         self.error = f"{type(self).__name__}: unknown command {content!r}"
 
     def _cell_finished(self) -> None:
-        if self._closing or self.comm is None:
+        if self._closing:
             return
         if not self.paused:
             self._send_update(final=True)
+        elif self.live:
+            self.live = False  # paused: no data, but no more updates during this cell either
         if self._display_handle is not None and self._static_seq != self.seq:
             self._display_handle.update(self._mimebundle(), raw=True)
 

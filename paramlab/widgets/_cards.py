@@ -111,6 +111,8 @@ def thumb_payload(raw) -> dict:
         x2 = _as_2d(raw)  # a view: the array is contiguous
         stride = (-(-x2.shape[0] // THUMB_GRID), -(-x2.shape[1] // THUMB_GRID))
         source, sampled = x2[:: stride[0], :: stride[1]], True
+        if isinstance(source, np.ndarray):  # a small copy the one-pass kernel can read
+            source = np.ascontiguousarray(source)
         shape_2d = [int(d) for d in x2.shape]
     t = summary.thumbnail(source, THUMB_SIDE)
     if not sampled:
@@ -626,12 +628,24 @@ class ParamTracker:
         ``numbers`` is a dict of NumPy values: ``value`` (10 stats of replica 0),
         ``nonfinite`` (3, summed over replicas), ``grad_l2``, ``divergence`` (3),
         ``hist``/``hist_range``, ``grad_hist``/``grad_hist_range``, ``history``
-        (history_len x 2), ``at_init``, ``version``.
+        (history_len x 2: value and gradient L2 of replica 0 at each point, oldest
+        first, NaN-padded at the start), ``history_seq`` (history_len: the update
+        number of each point, -1 where padded), ``at_init``, ``version``.
+
+        The row also counts as changed when a point was added to the history
+        since the last call (by :meth:`card`), so ``history`` is never stale.
         """
         reps = self.replicas()
         versions = tuple((r.version, g.version if g is not None else -1) for _, _, r, g in reps)
         key = (versions, self.tainted, self.status())
-        if not force and key == self._row_key and self._row_cache is not None:
+        newest = self._history[-1][0] if self._history else None
+        history_key = (self.history_len, len(self._history), newest)
+        if (
+            not force
+            and key == self._row_key
+            and self._row_cache is not None
+            and history_key == self._row_history_key
+        ):
             return False, self._row_cache
         self._row_key = key
         out = {
@@ -700,12 +714,17 @@ class ParamTracker:
                     ]
                 )
             self._note_history(reps, seq)
-            pts = list(self._history)[-self.history_len :]
-            for j, (_, _, v, g) in enumerate(pts):
-                out["history"][self.history_len - len(pts) + j] = (v[0], g[0])
             out["at_init"] = int(all(self.at_init(k, r) for k, _, r, _ in reps))
             out["version"] = float(r0.version)
+        pts = list(self._history)[-self.history_len :]
+        start = self.history_len - len(pts)
+        out["history_seq"] = np.full(self.history_len, -1, dtype=np.int64)
+        for j, (point_seq, _, v, g) in enumerate(pts):
+            out["history"][start + j] = (v[0], g[0])
+            out["history_seq"][start + j] = point_seq
         self._row_cache = out
+        newest = pts[-1][0] if pts else None
+        self._row_history_key = (self.history_len, len(self._history), newest)
         return True, out
 
     _row_cache = None

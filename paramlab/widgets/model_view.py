@@ -56,6 +56,22 @@ def _named_params(obj) -> list[tuple[str, Parameter]]:
     return [(str(name), p) for name, p in items]
 
 
+def _check_size(key, value) -> int:
+    """``value`` if it is an int >= 1 (a number of bins or of history points), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"ModelView.{key} must be an integer >= 1; got {value!r}")
+    return value
+
+
+def _extends(seqs, sent) -> bool:
+    """Whether a row's history still holds the newest point sent (no reset since).
+
+    ``seqs`` are the update numbers of the row's points (-1 padded), ``sent``
+    the newest of them at the last Columns sent (None: the row had none).
+    """
+    return sent is None or bool(np.any(seqs == sent))
+
+
 def _dedupe(named):
     seen, out = set(), []
     for name, p in named:
@@ -63,6 +79,28 @@ def _dedupe(named):
             seen.add(id(p))
             out.append((name, p))
     return out
+
+
+def _history_entries(numbers, seq, base, ring_len) -> dict:
+    """Columns' history entries made at update ``seq``: the points newer than update ``base``.
+
+    ``base`` -1 gives every point (``history_full``, ``ring_len`` per row);
+    otherwise each row sends its newest ``k`` points, ``k`` being the most new
+    points of any row, and ``history_new`` says how many of them are new.
+    """
+    fresh = [int(np.count_nonzero(x["history_seq"] > base)) for x in numbers]
+    k = ring_len if base < 0 else max(fresh, default=0)
+    points = np.full((len(numbers), k, 2), np.nan, dtype=np.float32)
+    if k:
+        for i, x in enumerate(numbers):
+            points[i] = x["history"][-k:]
+    return {
+        "history": array_payload(points),
+        "history_new": array_payload(np.array(fresh, dtype=np.int32)),
+        "history_full": base < 0,
+        "history_seq": seq,
+        "history_base": base,
+    }
 
 
 class ModelView(ViewBase):
@@ -123,8 +161,7 @@ class ModelView(ViewBase):
         history_len = kwargs.get("history_len", 64)
         bins = kwargs.get("bins", 64)
         for key, value in (("row_bins", row_bins), ("history_len", history_len), ("bins", bins)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ModelView.{key} must be an integer >= 1; got {value!r}")
+            _check_size(key, value)
         self._trackers = [
             ParamTracker(p, name, bins=bins, row_bins=row_bins, history_len=history_len)
             for name, p in named
@@ -132,8 +169,12 @@ class ModelView(ViewBase):
         self._by_id = {id(tr.param): tr for tr in self._trackers}
         self._step_owner = None
         self._steps = 0
-        self._columns_key = None
         self._detail_for = None
+        self._ring_len = history_len  # points per row of the browser's history ring
+        self._history_full = True  # the next Columns carries every history point
+        self._history_base = -1  # history_seq of the last Columns sent
+        self._history_sent = [None] * len(self._trackers)  # newest point seq sent, per row
+        self._numbers = []  # the rows' numbers as of the last Columns sent
         names = [tr.name for tr in self._trackers]
         if selected and selected not in names:
             raise ValueError(f"ModelView: selected={selected!r} is not one of {names[:10]}...")
@@ -168,6 +209,27 @@ class ModelView(ViewBase):
         if getattr(self, "_trackers", None) is not None and self.comm is not None:
             self.update()
 
+    @t.validate("history_len")
+    def _check_history_len(self, proposal):
+        return _check_size("history_len", proposal["value"])
+
+    @t.observe("history_len")
+    def _on_history_len(self, change):
+        """Keep ``history_len`` points per row from now on; the browser gets the whole history."""
+        if getattr(self, "_trackers", None) is None or change["new"] == self._ring_len:
+            return
+        self._ring_len = change["new"]
+        for tr in self._trackers:
+            tr.set_history_len(change["new"])
+        self._history_full = True
+        self.update()
+
+    def _on_custom_msg(self, widget, content, buffers):
+        """A ``refresh`` (the browser missed part of the history) resends the whole history."""
+        if isinstance(content, dict) and content.get("type") == "refresh":
+            self._history_full = True
+        super()._on_custom_msg(widget, content, buffers)
+
     # ------------------------------------------------------------ computing
     def _tracker_named(self, name):
         for tr in self._trackers:
@@ -176,6 +238,16 @@ class ModelView(ViewBase):
         return None
 
     def _compute_values(self, force, seq, selected) -> dict:
+        out = {"step": self._steps if self._step_owner is not None else -1}
+        # the card first: a history point it adds is then already in this update's rows
+        chosen = self._tracker_named(selected) if selected else None
+        if chosen is not None:
+            changed, card = chosen.card(force=force, seq=seq, always=selected != self._detail_for)
+            if changed:
+                out["detail"] = card
+        elif self._detail_for:
+            out["detail"] = None
+        self._detail_for = selected if chosen is not None else ""
         rows, numbers, any_changed = [], [], force
         for tr in self._trackers:
             changed, nums = tr.row(force=force, seq=seq)
@@ -198,21 +270,15 @@ class ModelView(ViewBase):
                 }
             )
             numbers.append(nums)
-        out = {"rows": rows, "step": self._steps if self._step_owner is not None else -1}
-        if any_changed or self._columns_key is None:
-            out["columns"] = self._pack(numbers)
-            self._columns_key = seq
-        tr = self._tracker_named(selected) if selected else None
-        if tr is not None:
-            changed, card = tr.card(force=force, seq=seq, always=selected != self._detail_for)
-            if changed:
-                out["detail"] = card
-        elif self._detail_for:
-            out["detail"] = None
-        self._detail_for = selected if tr is not None else ""
+        out["rows"] = rows
+        if rows != self.rows:
+            self._history_full = True
+        if any_changed or self._history_full:
+            out["columns"] = self._pack(numbers, seq)
         return out
 
-    def _pack(self, numbers) -> dict:
+    def _pack(self, numbers, seq) -> dict:
+        """The Columns of ``numbers``, made at update ``seq`` (history: see _history_columns)."""
         n = len(numbers)
 
         def stack(key, dtype, shape):
@@ -221,8 +287,7 @@ class ModelView(ViewBase):
             return array_payload(np.stack([np.asarray(x[key], dtype=dtype) for x in numbers]))
 
         rb = numbers[0]["hist"].size if n else 0
-        hl = numbers[0]["history"].shape[0] if n else 0
-        return {
+        columns = {
             "fields": list(STAT_FIELDS),
             "value": stack("value", np.float64, (len(STAT_FIELDS),)),
             "nonfinite": stack("nonfinite", np.float64, (3,)),
@@ -232,10 +297,38 @@ class ModelView(ViewBase):
             "hist_range": stack("hist_range", np.float64, (2,)),
             "grad_hist": stack("grad_hist", np.uint32, (rb,)),
             "grad_hist_range": stack("grad_hist_range", np.float64, (2,)),
-            "history": stack("history", np.float32, (hl, 2)),
             "at_init": stack("at_init", np.uint8, ()),
             "version": stack("version", np.float64, ()),
         }
+        columns.update(self._history_columns(numbers, seq))
+        self._numbers = numbers
+        return columns
+
+    def _history_columns(self, numbers, seq) -> dict:
+        """The history entries of Columns: every point, or only those new since the last Columns.
+
+        Every point is sent (``history_full``) on the first Columns, after
+        ``history_len`` or the rows changed, after a ``refresh`` and when a row's
+        history was reset; otherwise the points newer than the last Columns.
+        """
+        seqs = [x["history_seq"] for x in numbers]
+        full = self._history_full or not all(map(_extends, seqs, self._history_sent))
+        entries = _history_entries(numbers, seq, -1 if full else self._history_base, self._ring_len)
+        self._history_full = False
+        self._history_base = seq
+        self._history_sent = [int(s[-1]) if s[-1] >= 0 else None for s in seqs]
+        return entries
+
+    def full_columns(self) -> dict | None:
+        """:attr:`columns` with every row's whole norm history (what the browser's ring holds).
+
+        A live :attr:`columns` carries only the history points new since the
+        previous one; the static face reads this instead.
+        """
+        if self.columns is None:
+            return None
+        seq = self.columns["history_seq"]
+        return {**self.columns, **_history_entries(self._numbers, seq, -1, self._ring_len)}
 
     def _compute(self, force):
         values = self._compute_values(force, self.seq + 1, self.selected)
@@ -253,10 +346,10 @@ class ModelView(ViewBase):
     # ------------------------------------------------------------ static face
     def summary_text(self) -> str:
         """One line per parameter: shape, statistics, gradient norm, divergence."""
-        return _static.model_text(self.rows, self.columns, self.step)
+        return _static.model_text(self.rows, self.full_columns(), self.step)
 
     def _static_figure(self):
-        return _static.model_figure(self.rows, self.columns, self.step)
+        return _static.model_figure(self.rows, self.full_columns(), self.step)
 
 
 def watch(trainer, block=None, **kwargs) -> ModelView:
