@@ -197,6 +197,8 @@ class Function:
 class _UserOp(_EngineFunction):
     """Adapts a user :class:`Function` (NDArray level) to the raw-array engine."""
 
+    runs_user_code = True
+
     def __init__(self, user: Function, ctx):
         self.user, self.ctx = user, ctx
 

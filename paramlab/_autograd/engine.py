@@ -5,21 +5,42 @@ what ``backward`` needs, and whose ``backward`` returns one gradient per input
 (``None`` where there is none). :func:`apply` runs it on NDArrays: it checks that
 they share a context, runs ``forward`` on their raw arrays, wraps the results,
 and -- only while recording and only if an input needs a gradient -- links the
-results to a :class:`Node`.
+results to a :class:`Node`. The node of an operation that keeps none of its
+inputs for backward (``saves_inputs = False``, as ReLU, which keeps its output)
+holds the inputs that earlier recorded operations produced weakly
+(:class:`Recorded`), so that such an array nothing else refers to -- a Dense
+layer's pre-activation -- is freed during the forward pass, not after backward.
 
 :func:`backward_from` is the whole engine: order the nodes reachable from the
 heads, seed the heads' gradients, walk back summing gradients per array, and
 hand each leaf's total to its gradient buffer, whose ``grad_req`` alone decides
-whether it is written or added. The graph is released afterwards unless
-``retain_graph``.
+whether it is written or added. Unless ``retain_graph``, each node is released
+as soon as its backward has run, so that the arrays it saved are freed while the
+walk goes on rather than at its end.
+
+A leaf whose whole gradient is one operation's result, written as is, may have
+it computed straight into its buffer: the engine offers the buffer to that
+operation (:meth:`Function.grad_buffer`) instead of receiving a new array and
+copying it, which keeps a temporary the size of every weight out of the peak.
 """
 
 from __future__ import annotations
 
+import weakref
+
+from .. import _backend
 from ..base import ContextMismatchError, MXNetError
 from .state import is_recording
 
-__all__ = ["Function", "Node", "apply", "backward_from", "requires_grad", "common_context"]
+__all__ = [
+    "Function",
+    "Node",
+    "Recorded",
+    "apply",
+    "backward_from",
+    "requires_grad",
+    "common_context",
+]
 
 
 class Function:
@@ -27,10 +48,18 @@ class Function:
 
     Subclasses implement ``forward(*xs)`` returning a raw array (or a tuple of
     them) and ``backward(*gys)`` returning a tuple with one gradient per input.
-    ``self.needs_input_grad`` tells ``backward`` which inputs want a gradient.
+    ``self.needs_input_grad`` tells ``backward`` which inputs want a gradient;
+    ``self.grad_buffers``, set by the engine for the duration of ``backward``,
+    holds per input a raw array its gradient may be written into (or None), read
+    through :meth:`grad_buffer`. A subclass whose ``forward`` keeps nothing of
+    its inputs sets ``saves_inputs = False``, so that its node does not keep
+    them alive either.
     """
 
     needs_input_grad: tuple[bool, ...] = ()
+    grad_buffers: tuple = ()
+    saves_inputs: bool = True
+    runs_user_code: bool = False  # True for user-written operations (autograd.Function)
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -38,9 +67,36 @@ class Function:
     def backward(self, *gys):
         raise NotImplementedError(f"{type(self).__name__} has no gradient")
 
+    def grad_buffer(self, index, dtype):
+        """The raw array to write input ``index``'s gradient into, or None.
+
+        Parameters
+        ----------
+        index : int
+            Position of the input.
+        dtype : numpy.dtype
+            The dtype the gradient is computed in; a buffer of another dtype is
+            not offered, so that no result is rounded differently.
+
+        Returns
+        -------
+        array or None
+            The gradient buffer of a leaf that receives this gradient alone and
+            as is; ``backward`` may compute the gradient into it (``out=``) and
+            return it. None where a new array must be returned.
+        """
+        buffers = self.grad_buffers
+        buf = buffers[index] if index < len(buffers) else None
+        return buf if buf is not None and buf.dtype == dtype else None
+
 
 class Node:
-    """A recorded application of a Function: its inputs and its outputs' metadata."""
+    """A recorded application of a Function: its inputs and its outputs' metadata.
+
+    ``inputs`` holds the input NDArrays, except that the results of earlier
+    recorded operations are :class:`Recorded` links when the Function does not
+    save its inputs.
+    """
 
     __slots__ = ("__weakref__", "fn", "inputs", "out_meta")
 
@@ -56,6 +112,49 @@ class Node:
     def release(self):
         self.fn = None
         self.inputs = ()
+
+
+class Recorded:
+    """An input of a node that an earlier recorded operation produced.
+
+    The array is held weakly, next to the link (producing node, output index) it
+    had when it was recorded: the consuming Function saved none of its inputs,
+    so the walk needs only the link, not the array's memory. ``_node`` and
+    ``_out_index`` read like an NDArray's: while the array lives they are its
+    current ones, so re-linking it after the forward pass (a diagnostics tap)
+    or making it a leaf (``attach_grad``) takes effect; once it is gone they are
+    the recorded ones, the link MXNet's graph keeps.
+
+    Parameters
+    ----------
+    x : NDArray
+        A result of a recorded operation (``x._node`` is not None).
+    """
+
+    __slots__ = ("_link", "_ref")
+
+    def __init__(self, x):
+        self._ref = weakref.ref(x)
+        self._link = (x._node, x._out_index)
+
+    def array(self):
+        """The NDArray, or None once it is gone."""
+        return self._ref()
+
+    @property
+    def _node(self):
+        x = self._ref()
+        return self._link[0] if x is None else x._node
+
+    @property
+    def _out_index(self):
+        x = self._ref()
+        return self._link[1] if x is None else x._out_index
+
+
+def _array(x):
+    """The NDArray behind a node's input; None for a :class:`Recorded` one that is gone."""
+    return x.array() if type(x) is Recorded else x
 
 
 def requires_grad(x) -> bool:
@@ -92,7 +191,10 @@ def apply(fn: Function, *inputs, out_cls=None, out_ctx=None):
         needs = tuple(requires_grad(x) for x in inputs)
         if any(needs):
             fn.needs_input_grad = needs
-            node = Node(fn, inputs, [(o.shape, o.dtype) for o in outs])
+            held = inputs
+            if not fn.saves_inputs:
+                held = tuple(Recorded(x) if x._node is not None else x for x in inputs)
+            node = Node(fn, held, [(o.shape, o.dtype) for o in outs])
     results = tuple(cls._wrap(o, ctx, node, i) for i, o in enumerate(outs))
     return results if many else results[0]
 
@@ -129,6 +231,42 @@ def backward_from(heads, head_grads, retain_graph=False, variables=None):
     With ``variables`` (a list of leaves) nothing is written; their gradients
     are returned as raw arrays instead (zeros for a leaf that was not reached).
     """
+    _check_heads(heads)
+    order = _topological(heads)
+    buffers = {} if variables is not None else _writable_buffers(order, heads, head_grads)
+    node_grads: dict[int, list] = {id(n): [None] * len(n.out_meta) for n in order}
+    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, total]
+
+    def send(x, g):
+        node = x._node
+        if node is not None:
+            slot = node_grads[id(node)]
+            slot[x._out_index] = _add(slot[x._out_index], g)
+            return
+        leaf = _array(x)  # an input without a node is alive: a gone one has its link
+        if leaf._grad is not None:
+            entry = leaf_grads.setdefault(id(leaf), [leaf, None])
+            entry[1] = _add(entry[1], g)
+
+    for h, g in zip(heads, head_grads):
+        send(h, g)
+    for node in reversed(order):
+        gys = node_grads.pop(id(node))
+        if any(g is not None for g in gys):
+            _backward_node(node, gys, buffers, send)
+        if not retain_graph:
+            node.release()  # the walk never comes back to it: free what it saved now
+    if variables is not None:
+        return [leaf_grads.get(id(v), [v, None])[1] for v in variables]
+    for leaf, total in leaf_grads.values():
+        leaf._grad._receive_grad(total, leaf._grad_req)  # a no-op copy for a written buffer
+        hook = leaf._grad_hook
+        if hook is not None:
+            hook(leaf)
+    return None
+
+
+def _check_heads(heads):
     for h in heads:
         if h._node is None and h._grad is None:
             raise MXNetError(
@@ -141,51 +279,77 @@ def backward_from(heads, head_grads, retain_graph=False, variables=None):
                 "the graph of this array was released by an earlier backward; "
                 "pass retain_graph=True to backward to run it again"
             )
-    order = _topological(heads)
-    node_grads: dict[int, list] = {id(n): [None] * len(n.out_meta) for n in order}
-    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, total]
 
-    def send(x, g):
-        if x._node is not None:
-            slot = node_grads[id(x._node)]
-            slot[x._out_index] = _add(slot[x._out_index], g)
-        elif x._grad is not None:
-            entry = leaf_grads.setdefault(id(x), [x, None])
-            entry[1] = _add(entry[1], g)
 
-    for h, g in zip(heads, head_grads):
-        send(h, g)
-    for node in reversed(order):
-        gys = node_grads.pop(id(node))
-        if all(g is None for g in gys):
+def _backward_node(node, gys, buffers, send):
+    """Run ``node``'s backward on its output gradients; send each input its gradient."""
+    xp = _backend.xp_of(next(g for g in gys if g is not None))
+    gys = [
+        xp.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(gys, node.out_meta)
+    ]
+    fn = node.fn
+    needs = fn.needs_input_grad
+    if buffers:
+        fn.grad_buffers = tuple(
+            buffers.get(id(_array(x))) if need else None for x, need in zip(node.inputs, needs)
+        )
+    try:
+        gxs = fn.backward(*gys)
+    finally:
+        fn.grad_buffers = ()
+    for x, gx, need in zip(node.inputs, gxs, needs):
+        if need and gx is not None:
+            send(x, gx)
+
+
+def _writable_buffers(order, heads, head_grads):
+    """The gradient buffers backward may write directly, keyed by ``id`` of their leaf.
+
+    A leaf qualifies when it receives exactly one gradient in this walk, writes it
+    as is (``grad_req='write'``) into a dense buffer of its own shape and dtype, and
+    no array the walk reads (a node's input, a head gradient) shares the buffer's
+    memory: writing the buffer before the walk ends then changes nothing computed
+    after it, and the result is the one the final copy would have written.
+
+    No buffer is offered when the walk runs user-written code: a user ``backward``
+    may raise part-way, and a failed backward must leave every gradient buffer as
+    it was (paramlab's operators raise nothing once the forward pass succeeded).
+    """
+    if any(node.fn.runs_user_code for node in order):
+        return {}
+    counts: dict[int, list] = {}  # id(leaf) -> [leaf, gradients it receives]
+    read = {id(_owner(g)) for g in head_grads}
+    for h in heads:
+        if h._node is None:
+            counts.setdefault(id(h), [h, 0])[1] += 1
+    for node in order:
+        if node.released:
             continue
-        xp = _xp_of(node)
-        gys = [
-            xp.zeros(shape, dtype) if g is None else g
-            for g, (shape, dtype) in zip(gys, node.out_meta)
-        ]
-        gxs = node.fn.backward(*gys)
-        for x, gx, need in zip(node.inputs, gxs, node.fn.needs_input_grad):
-            if need and gx is not None:
-                send(x, gx)
-    if not retain_graph:
-        for node in order:
-            node.release()
-    if variables is not None:
-        return [leaf_grads.get(id(v), [v, None])[1] for v in variables]
-    for leaf, total in leaf_grads.values():
-        leaf._grad._receive_grad(total, leaf._grad_req)
-        hook = leaf._grad_hook
-        if hook is not None:
-            hook(leaf)
-    return None
+        for x, need in zip(node.inputs, node.fn.needs_input_grad):
+            x = _array(x)
+            if x is None:  # a gone result: new memory, or a view of an input read upstream
+                continue
+            read.add(id(_owner(x._data)))
+            if need and x._node is None and x._grad is not None:
+                counts.setdefault(id(x), [x, 0])[1] += 1
+    buffers = {}
+    for key, (leaf, count) in counts.items():
+        buf = leaf._grad
+        raw = buf._data
+        if (
+            count == 1
+            and leaf._grad_req == "write"
+            and buf.stype == "default"
+            and raw.shape == leaf._data.shape
+            and raw.dtype == leaf._data.dtype
+            and id(_owner(raw)) not in read
+        ):
+            buffers[key] = raw
+    return buffers
 
 
-def _xp_of(node):
-    from .. import _backend
-
-    for x in node.inputs:
-        return _backend.xp_of(x._data)
-    import numpy
-
-    return numpy
+def _owner(raw):
+    """The object owning ``raw``'s memory: ``raw`` itself unless it is a view."""
+    while getattr(raw, "base", None) is not None:
+        raw = raw.base
+    return raw

@@ -389,6 +389,8 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    saves_inputs = False
+
     def forward(self, a):
         self.out = xp_of(a).tanh(a)
         return self.out
@@ -398,6 +400,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    saves_inputs = False
+
     def forward(self, a):
         xp = xp_of(a)
         # 1 / (1 + exp(-a)) without overflow warnings for large |a|
@@ -410,6 +414,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    saves_inputs = False
+
     def forward(self, a):
         self.mask = a > 0
         return xp_of(a).where(self.mask, a, 0).astype(a.dtype, copy=False)  # no -0.0

@@ -58,11 +58,18 @@ class FullyConnected(Function):
         return out.reshape(lead + (w.shape[0],))
 
     def backward(self, g):
+        # The weight and bias gradients go straight into their buffers when the
+        # engine offers them (the same values, without a temporary per weight).
         need = self.needs_input_grad
+        xp = xp_of(g)
         g2 = g.reshape(-1, self.w.shape[0])
         gx = (g2 @ self.w).reshape(self.x_shape) if need[0] else None
-        gw = g2.T @ self.x2 if need[1] else None
-        gb = g2.sum(axis=0) if len(need) > 2 and need[2] else None
+        gw = gb = None
+        if need[1]:
+            out = self.grad_buffer(1, xp.result_type(g2, self.x2))
+            gw = xp.matmul(g2.T, self.x2, out=out)
+        if len(need) > 2 and need[2]:
+            gb = g2.sum(axis=0, out=self.grad_buffer(2, g2.dtype))
         return (gx, gw, gb)[: len(need)]
 
 
@@ -71,6 +78,8 @@ class FullyConnected(Function):
 
 class Relu(Function):
     """``max(x, 0)`` keeping only the output for backward (the hot path of MLPs)."""
+
+    saves_inputs = False
 
     def forward(self, a):
         self.out = xp_of(a).maximum(a, 0)

@@ -7,6 +7,8 @@ from .._backend import xp_of
 
 
 class Softmax(Function):
+    saves_inputs = False
+
     def __init__(self, axis=-1, temperature=None):
         self.axis, self.t = axis, temperature
 
@@ -26,6 +28,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saves_inputs = False
+
     def __init__(self, axis=-1, temperature=None):
         self.axis, self.t = axis, temperature
 

@@ -15,10 +15,11 @@ base class holds what every optimizer shares, with MXNet 1.9.1's meaning:
 Concrete optimizers write one method, ``_step(w, g, states, lr, wd, t, work)``,
 on raw arrays (NumPy or CuPy, through ``xp``): ``w`` and the ``states`` are
 updated in place, ``g`` is only read, and ``work`` is a scratch array shaped
-like ``w`` (or None) that the caller keeps between steps so that the hot path
-allocates nothing. The base class turns a row_sparse gradient into an update of
-the rows it holds (lazy updates) or into a dense gradient, and handles float16
-weights with a float32 master copy (``multi_precision=True``).
+like ``w`` (or None), its contents undefined, that the caller keeps between
+steps so that the hot path allocates nothing. The base class turns a row_sparse
+gradient into an update of the rows it holds (lazy updates) or into a dense
+gradient, and handles float16 weights with a float32 master copy
+(``multi_precision=True``).
 
 >>> import paramlab as mx
 >>> opt = mx.optimizer.create('sgd', learning_rate=0.1, momentum=0.9)
@@ -515,16 +516,19 @@ class Updater:
             self.states_synced[index] = True
         return state
 
-    def _workspace(self, index, w):
-        buf = self._work.get(index)
-        if (
-            buf is None
-            or buf.shape != w.shape
-            or buf.dtype != w.dtype
-            or (_backend.xp_of(buf) is not _backend.xp_of(w))
-        ):
-            buf = self._work[index] = _backend.xp_of(w).empty_like(w)
-        return buf
+    def _workspace(self, w):
+        """Scratch shaped like the raw weight ``w``: a view of a buffer shared by all indices.
+
+        Updates run one at a time, so one buffer per backend, device and dtype,
+        as large as the largest weight, serves every index; a buffer per index
+        would keep a scratch copy of the whole model.
+        """
+        xp = _backend.xp_of(w)
+        key = (xp, getattr(getattr(w, "device", None), "id", None), w.dtype)
+        buf = self._work.get(key)
+        if buf is None or buf.size < w.size:
+            buf = self._work[key] = xp.empty(w.size, w.dtype)
+        return buf[: w.size].reshape(w.shape)
 
     def _update(self, index, weight, grad, sparse_weight=False):
         """Update one weight; the Trainer's entry point."""
@@ -536,7 +540,7 @@ class Updater:
             opt._update_count(index)
             master = isinstance(state, tuple) and opt._master_precision(weight)
             with _backend.device_scope(ctx):
-                work = None if master else self._workspace(index, weight._data)
+                work = None if master else self._workspace(weight._data)
                 opt._apply(index, weight, grad, state, work, sparse_weight)
         else:
             with _backend.device_scope(ctx):
