@@ -280,6 +280,44 @@ export function watchTheme(d, cb) {
   }
 }
 
+// The redraw wiring every view shares. A Redraw at the model's redraw_rate; a change of a trait in
+// `data` redraws as new data (held while paused), one in `display` as a display change; un-pausing
+// draws what was held; a theme change calls onTheme() (re-read the colours), then redraws. Returns
+// the Redraw.
+export function wireRedraw(d, model, draw, { data = [], display = [], onTheme }) {
+  const redraw = new Redraw(d, draw, () => model.get("redraw_rate"), () => !!model.get("paused"));
+  for (const k of data) d.on(model, `change:${k}`, () => redraw.request(true));
+  for (const k of display) d.on(model, `change:${k}`, () => redraw.request(false));
+  d.on(model, "change:paused", () => !model.get("paused") && redraw.resume());
+  watchTheme(d, () => {
+    onTheme();
+    redraw.request(false);
+  });
+  return redraw;
+}
+
+// Redraws when the width of `root` changes (canvases are sized to it).
+export function redrawOnResize(d, root, redraw) {
+  if (!window.ResizeObserver) return;
+  let width = 0;
+  const ro = new ResizeObserver((entries) => {
+    const w = Math.round(entries[0].contentRect.width);
+    if (w !== width) {
+      width = w;
+      redraw.request(false);
+    }
+  });
+  d.observe(ro).observe(root);
+}
+
+// What render() returns: dispose of every listener and observer, then empty the element.
+export function teardown(d, el) {
+  return () => {
+    d.dispose();
+    el.replaceChildren();
+  };
+}
+
 // --------------------------------------------------------------------------------- canvases
 // Sizes the canvas backing store to its CSS box times devicePixelRatio; returns a 2-D context in CSS px.
 export function fit(canvas) {

@@ -8,16 +8,17 @@ import {
   fmtShape,
   setText,
   Disposer,
-  Redraw,
   countDraw,
   modelState,
   theme,
   toolbar,
   errorLine,
-  watchTheme,
   drawHist,
   fit,
   note,
+  wireRedraw,
+  redrawOnResize,
+  teardown,
 } from "./common.js";
 
 // Curves over an integer x (1..n): each series {values, color, dash, dots}; log y when opts.log.
@@ -339,32 +340,14 @@ function render({ model, el }) {
     bar.status.textContent = `update ${model.get("seq") ?? 0}`;
   };
 
-  const redraw = new Redraw(d, draw, () => model.get("redraw_rate"), () => !!model.get("paused"));
-  for (const k of ["seq", "layers", "curves", "act_hist", "grad_hist", "findings", "report_summary"]) {
-    d.on(model, `change:${k}`, () => redraw.request(true));
-  }
-  for (const k of ["log_scale", "selected_layer"]) d.on(model, `change:${k}`, () => redraw.request(false));
-  d.on(model, "change:paused", () => !model.get("paused") && redraw.resume());
-  watchTheme(d, () => {
-    th = theme(el);
-    redraw.request(false);
+  const redraw = wireRedraw(d, model, draw, {
+    data: ["seq", "layers", "curves", "act_hist", "grad_hist", "findings", "report_summary"],
+    display: ["log_scale", "selected_layer"],
+    onTheme: () => (th = theme(el)),
   });
-  let width = 0;
-  if (window.ResizeObserver) {
-    const ro = new ResizeObserver((entries) => {
-      const w = Math.round(entries[0].contentRect.width);
-      if (w !== width) {
-        width = w;
-        redraw.request(false);
-      }
-    });
-    d.observe(ro).observe(root);
-  }
+  redrawOnResize(d, root, redraw);
   draw();
-  return () => {
-    d.dispose();
-    el.replaceChildren();
-  };
+  return teardown(d, el);
 }
 
 export default { render };

@@ -8,16 +8,17 @@ import {
   fmtShape,
   setText,
   Disposer,
-  Redraw,
   countDraw,
   modelState,
   theme,
   toolbar,
   errorLine,
-  watchTheme,
   drawHist,
   drawThumb,
   drawColorbar,
+  wireRedraw,
+  redrawOnResize,
+  teardown,
 } from "./common.js";
 
 const DTYPES = ["float16", "float32", "float64"];
@@ -262,32 +263,14 @@ function render({ model, el }) {
     bar.status.textContent = `update ${model.get("seq") ?? 0}`;
   };
 
-  const redraw = new Redraw(d, draw, () => model.get("redraw_rate"), () => !!model.get("paused"));
-  for (const k of ["seq", "hist", "stats", "theory", "pdf_curve", "ks", "thumb", "edges", "draws"]) {
-    d.on(model, `change:${k}`, () => redraw.request(true));
-  }
-  d.on(model, "change:log_scale", () => redraw.request(false));
-  d.on(model, "change:paused", () => !model.get("paused") && redraw.resume());
-  watchTheme(d, () => {
-    th = theme(el);
-    redraw.request(false);
+  const redraw = wireRedraw(d, model, draw, {
+    data: ["seq", "hist", "stats", "theory", "pdf_curve", "ks", "thumb", "edges", "draws"],
+    display: ["log_scale"],
+    onTheme: () => (th = theme(el)),
   });
-  let width = 0;
-  if (window.ResizeObserver) {
-    const ro = new ResizeObserver((entries) => {
-      const w = Math.round(entries[0].contentRect.width);
-      if (w !== width) {
-        width = w;
-        redraw.request(false);
-      }
-    });
-    d.observe(ro).observe(root);
-  }
+  redrawOnResize(d, root, redraw);
   draw();
-  return () => {
-    d.dispose();
-    el.replaceChildren();
-  };
+  return teardown(d, el);
 }
 
 export default { render };

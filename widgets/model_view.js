@@ -11,16 +11,16 @@ import {
   fmtShape,
   setText,
   Disposer,
-  Redraw,
   CardSet,
   countDraw,
   modelState,
   theme,
   toolbar,
   errorLine,
-  watchTheme,
   drawHist,
   drawSpark,
+  wireRedraw,
+  teardown,
 } from "./common.js";
 
 const ROW_H = 26;
@@ -427,15 +427,16 @@ function render({ model, el }) {
     countDraw(el, model, t0);
     bar.status.textContent = `update ${model.get("seq") ?? 0}`;
   };
-  const redraw = new Redraw(d, draw, () => model.get("redraw_rate"), () => !!model.get("paused"));
+  const redraw = wireRedraw(d, model, draw, {
+    data: ["columns", "detail", "seq", "step"],
+    display: ["selected", "log_scale"],
+    onTheme: () => (th = theme(el)),
+  });
   d.on(model, "change:rows", () => {
     dirtyOrder = true;
     redraw.request(true);
   });
   d.on(model, "change:columns", () => takeHistory(model, model.get("columns")));
-  for (const k of ["columns", "detail", "seq", "step"]) d.on(model, `change:${k}`, () => redraw.request(true));
-  for (const k of ["selected", "log_scale"]) d.on(model, `change:${k}`, () => redraw.request(false));
-  d.on(model, "change:paused", () => !model.get("paused") && redraw.resume());
   d.listen(filter, "input", () => {
     ui.filter = filter.value;
     dirtyOrder = true;
@@ -460,10 +461,6 @@ function render({ model, el }) {
     drawRows();
     drawDetail();
   });
-  watchTheme(d, () => {
-    th = theme(el);
-    redraw.request(false);
-  });
   draw();
   if (ui.scrollTop) {
     // restored once the element is in the document (render may run before it is attached)
@@ -473,10 +470,7 @@ function render({ model, el }) {
     });
     d.add(() => cancelAnimationFrame(restore));
   }
-  return () => {
-    d.dispose();
-    el.replaceChildren();
-  };
+  return teardown(d, el);
 }
 
 export default { render };

@@ -1,6 +1,19 @@
 // ParameterView: one card per context (replica) of a Parameter, live while a loop runs.
 // Traits and layout: paramlab/widgets/PROTOCOL.md, sections 2 and 3.
-import { h, Disposer, Redraw, CardSet, countDraw, modelState, theme, toolbar, errorLine, watchTheme } from "./common.js";
+import {
+  h,
+  Disposer,
+  Redraw,
+  CardSet,
+  countDraw,
+  modelState,
+  theme,
+  toolbar,
+  errorLine,
+  watchTheme,
+  redrawOnResize,
+  teardown,
+} from "./common.js";
 
 function render({ model, el }) {
   const d = new Disposer();
@@ -58,20 +71,9 @@ function render({ model, el }) {
     th = theme(el);
     redraw.request(false);
   });
-  let width = 0;
-  const onResize = (entries) => {
-    const w = Math.round(entries[0].contentRect.width);
-    if (w !== width) {
-      width = w;
-      redraw.request(false);
-    }
-  };
-  if (window.ResizeObserver) d.observe(new ResizeObserver(onResize)).observe(root);
+  redrawOnResize(d, root, redraw);
   draw();
-  return () => {
-    d.dispose();
-    el.replaceChildren();
-  };
+  return teardown(d, el);
 }
 
 export default { render };
