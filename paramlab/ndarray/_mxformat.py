@@ -45,7 +45,9 @@ __all__ = [
     "V2_MAGIC",
     "V3_MAGIC",
     "StoredArray",
+    "as_record",
     "read",
+    "source_label",
     "write",
 ]
 
@@ -429,8 +431,8 @@ def _product(dims: Sequence[int]) -> int:
     return result
 
 
-def _label(source: Source) -> str:
-    """Name of ``source`` for error messages."""
+def source_label(source: Source) -> str:
+    """Name of ``source`` (a path or the file's bytes) for error messages."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         return f"<{memoryview(source).nbytes} bytes in memory>"
     return repr(os.fspath(source))
@@ -461,7 +463,7 @@ def read(source: Source) -> tuple[list[StoredArray], list[str] | None]:
     OSError
         The file cannot be opened.
     """
-    label = _label(source)
+    label = source_label(source)
     if isinstance(source, memoryview):
         with source.cast("B") as view:
             return _parse(_Cursor(view, len(view), label))
@@ -752,7 +754,7 @@ def _read_names(cursor: _Cursor, n_arrays: int) -> list[str] | None:
 # ----------------------------------------------------------------------------
 
 
-def _as_record(item: object, index: int) -> StoredArray:
+def as_record(item: object, index: int) -> StoredArray:
     """Return ``item`` as a validated StoredArray (dense host arrays are wrapped)."""
     if isinstance(item, StoredArray):
         item.validate()
@@ -876,7 +878,7 @@ def write(
     TypeError
         An item is neither a StoredArray nor a NumPy array, or a name is no str.
     """
-    records = [_as_record(item, index) for index, item in enumerate(arrays)]
+    records = [as_record(item, index) for index, item in enumerate(arrays)]
     encoded_names = _check_names(names, len(records))
     magic = _choose_magic(records)
     chunks = _file_chunks(records, encoded_names, magic)

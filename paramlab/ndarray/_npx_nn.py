@@ -50,25 +50,9 @@ def activation(data, act_type="relu", **kwargs):
     return Activation(data, act_type=act_type, **kwargs)
 
 
-def leaky_relu(
-    data=None,
-    gamma=None,
-    act_type="leaky",
-    slope=0.25,
-    lower_bound=0.125,
-    upper_bound=0.334,
-    **kwargs,
-):
-    """``mx.npx.leaky_relu``: :func:`LeakyReLU`."""
-    return LeakyReLU(
-        data,
-        gamma,
-        act_type=act_type,
-        slope=slope,
-        lower_bound=lower_bound,
-        upper_bound=upper_bound,
-        **kwargs,
-    )
+def leaky_relu(*args, **kwargs):
+    """``mx.npx.leaky_relu``: :func:`LeakyReLU`, with its arguments and defaults."""
+    return LeakyReLU(*args, **kwargs)
 
 
 def dropout(data, p=0.5, axes=None, mode="training", cudnn_off=True, **kwargs):
@@ -76,38 +60,13 @@ def dropout(data, p=0.5, axes=None, mode="training", cudnn_off=True, **kwargs):
     return Dropout(data, p=p, mode=mode, axes=axes or (), **kwargs)
 
 
-def batch_norm(
-    x,
-    gamma,
-    beta,
-    running_mean,
-    running_var,
-    eps=1e-3,
-    momentum=0.9,
-    fix_gamma=True,
-    use_global_stats=False,
-    output_mean_var=False,
-    axis=1,
-    cudnn_off=False,
-    min_calib_range=None,
-    max_calib_range=None,
-    **kwargs,
-):
-    """``mx.npx.batch_norm``: :func:`BatchNorm`."""
-    return BatchNorm(
-        x,
-        gamma,
-        beta,
-        running_mean,
-        running_var,
-        eps=eps,
-        momentum=momentum,
-        fix_gamma=fix_gamma,
-        use_global_stats=use_global_stats,
-        output_mean_var=output_mean_var,
-        axis=axis,
-        **kwargs,
-    )
+def batch_norm(x, gamma, beta, running_mean, running_var, *args, **kwargs):
+    """``mx.npx.batch_norm``: :func:`BatchNorm`, with its arguments and defaults.
+
+    Only the arrays are spelled differently: ``x`` is ``data`` and
+    ``running_mean`` / ``running_var`` are ``moving_mean`` / ``moving_var``.
+    """
+    return BatchNorm(x, gamma, beta, running_mean, running_var, *args, **kwargs)
 
 
 def layer_norm(

@@ -45,7 +45,7 @@ import numpy as np
 
 from .._io import atomic_writer
 from ..base import CheckpointFormatError
-from ._mxformat import DTYPE_FLAGS, MAX_NDIM, StoredArray
+from ._mxformat import DTYPE_FLAGS, MAX_NDIM, StoredArray, as_record, source_label
 
 META_KEY = "__paramlab__"
 """Name of the JSON description in a flat file."""
@@ -82,17 +82,6 @@ def _fail(label: str, detail: str) -> NoReturn:
 # ----------------------------------------------------------------------------
 # the flat layout
 # ----------------------------------------------------------------------------
-
-
-def _as_record(item: object, index: int) -> StoredArray:
-    if isinstance(item, StoredArray):
-        item.validate()
-        return item
-    if isinstance(item, (np.ndarray, np.generic)):
-        return StoredArray.from_dense(item)
-    raise TypeError(
-        f"arrays[{index}] must be a StoredArray or numpy.ndarray, got {type(item).__name__}"
-    )
 
 
 def _checked_names(names: Sequence[str] | None, count: int) -> list[str]:
@@ -150,7 +139,7 @@ def flatten(
     TypeError, ValueError
         A bad item or name, repeated names, or a key that two arrays would share.
     """
-    records = [_as_record(item, index) for index, item in enumerate(arrays)]
+    records = [as_record(item, index) for index, item in enumerate(arrays)]
     keys = _checked_names(names, len(records))
     flat: dict[str, np.ndarray] = {}
     sparse: dict[str, dict] = {}
@@ -308,12 +297,6 @@ def normalize(array: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------
 
 
-def _label(source) -> str:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return f"<{memoryview(source).nbytes} bytes in memory>"
-    return repr(os.fspath(source))
-
-
 def _check_member(info: zipfile.ZipInfo, size: int, label: str) -> None:
     """Refuse members whose declared sizes or compression could not be honest."""
     member = f"member {info.filename!r}"
@@ -440,7 +423,7 @@ def read(source) -> tuple[list[StoredArray], list[str] | None]:
     OSError
         The file cannot be opened.
     """
-    label = _label(source)
+    label = source_label(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         handle: BinaryIO = io.BytesIO(data)

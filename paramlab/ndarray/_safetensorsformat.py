@@ -84,10 +84,8 @@ def read(path: str | os.PathLike) -> tuple[list[StoredArray], list[str] | None]:
 
     Returns
     -------
-    arrays : list of StoredArray
-        New, writable host arrays in order.
-    names : list of str or None
-        The names, or None for a stored list.
+    arrays, names
+        As :func:`paramlab.ndarray._npzformat.read` returns them.
 
     Raises
     ------
@@ -127,10 +125,8 @@ def write(
     Parameters
     ----------
     path : str or os.PathLike
-    arrays : sequence of StoredArray or numpy.ndarray
-        The records, in order.
-    names : sequence of str, optional
-        Unique names (a dict); None stores a list.
+    arrays, names
+        As for :func:`paramlab.ndarray._npzformat.write`.
 
     Raises
     ------

@@ -18,7 +18,15 @@ from __future__ import annotations
 import math
 
 from .. import _backend
-from .optimizer import Optimizer, bias_corrections, register, rescaled, scratch
+from .optimizer import (
+    Optimizer,
+    add_weight_decay,
+    bias_corrections,
+    descend,
+    register,
+    rescaled_with_decay,
+    scratch,
+)
 
 __all__ = ["Adam", "AdamW", "LAMB"]
 
@@ -46,6 +54,8 @@ def _moments(xp, buf, m, v, beta1, beta2, tmp, square_first=True):
 
 
 class _AdamBase(Optimizer):
+    """The Adam family's settings, moment states ``(m, v)`` and shared steps."""
+
     def __init__(self, learning_rate, beta1, beta2, epsilon, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta1 = beta1
@@ -54,6 +64,30 @@ class _AdamBase(Optimizer):
 
     def create_state(self, index, weight):
         return (self._zeros_like(weight), self._zeros_like(weight))
+
+    def _fold_gradient(self, w, g, states, work, rescale, wd=0.0, square_first=True):
+        """Fold ``clip(rescale * g + wd * w)`` into the moments (see :func:`_moments`).
+
+        Returns ``(buf, tmp)``: that gradient, in ``work`` when given, and a
+        scratch array; both shaped like ``w``.
+        """
+        xp = _backend.xp_of(w)
+        m, v = states
+        buf = scratch(w, work)
+        tmp = xp.empty_like(w)
+        rescaled_with_decay(g, w, rescale, wd, self._clip(), buf, tmp)
+        _moments(xp, buf, m, v, self.beta1, self.beta2, tmp, square_first)
+        return buf, tmp
+
+    def _denominator(self, v, out, correction=None):
+        """``out = sqrt(v / correction) + epsilon`` (``sqrt(v) + epsilon`` without one)."""
+        xp = _backend.xp_of(v)
+        if correction is None:
+            xp.sqrt(v, out=out)
+        else:
+            xp.divide(v, correction, out=out)
+            xp.sqrt(out, out=out)
+        out += self.epsilon
 
 
 @register
@@ -87,23 +121,12 @@ class Adam(_AdamBase):
         self._step(w, g, states, lr, wd, t, None, square_first=self._clip() is not None)
 
     def _step(self, w, g, states, lr, wd, t, work, square_first=False):
-        xp = _backend.xp_of(w)
         m, v = states
         c1, c2 = bias_corrections(self.beta1, self.beta2, t)
         lr = lr * math.sqrt(c2) / c1
-        buf = scratch(w, work)
-        tmp = xp.empty_like(w)
-        xp.multiply(g, self.rescale_grad, out=buf)
-        if wd:
-            xp.multiply(w, wd, out=tmp)
-            buf += tmp
-        clip = self._clip()
-        if clip is not None:
-            xp.clip(buf, -clip, clip, out=buf)
-        _moments(xp, buf, m, v, self.beta1, self.beta2, tmp, square_first)
-        xp.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        xp.multiply(m, lr, out=buf)
+        buf, tmp = self._fold_gradient(w, g, states, work, self.rescale_grad, wd, square_first)
+        self._denominator(v, tmp)
+        _backend.xp_of(w).multiply(m, lr, out=buf)
         buf /= tmp
         w -= buf
 
@@ -144,22 +167,14 @@ class AdamW(_AdamBase):
         rescale = float(self.rescale_grad)
         if rescale == 0 or not math.isfinite(rescale):
             return  # the 2.0 kernel skips the update
-        xp = _backend.xp_of(w)
         m, v = states
         if self.correct_bias:
             c1, c2 = bias_corrections(self.beta1, self.beta2, t)
             lr = lr * math.sqrt(c2) / c1
-        buf = rescaled(g, rescale, self._clip(), scratch(w, work))
-        tmp = xp.empty_like(w)
-        _moments(xp, buf, m, v, self.beta1, self.beta2, tmp)
-        xp.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        xp.divide(m, tmp, out=buf)
-        if wd:
-            xp.multiply(w, wd, out=tmp)
-            buf += tmp
-        buf *= lr
-        w -= buf
+        buf, tmp = self._fold_gradient(w, g, states, work, rescale)
+        self._denominator(v, tmp)
+        _backend.xp_of(w).divide(m, tmp, out=buf)
+        descend(w, buf, lr, wd, tmp)
 
 
 @register
@@ -199,23 +214,16 @@ class LAMB(_AdamBase):
     def _step(self, w, g, states, lr, wd, t, work):
         xp = _backend.xp_of(w)
         m, v = states
-        buf = rescaled(g, self.rescale_grad, self._clip(), scratch(w, work))
-        tmp = xp.empty_like(w)
-        _moments(xp, buf, m, v, self.beta1, self.beta2, tmp)
+        buf, tmp = self._fold_gradient(w, g, states, work, self.rescale_grad)
         if self.bias_correction:
             c1, c2 = bias_corrections(self.beta1, self.beta2, t)
-            xp.divide(v, c2, out=tmp)
-            xp.sqrt(tmp, out=tmp)
-            tmp += self.epsilon
+            self._denominator(v, tmp, c2)
             xp.divide(m, c1, out=buf)
         else:
-            xp.sqrt(v, out=tmp)
-            tmp += self.epsilon
+            self._denominator(v, tmp)
             buf[...] = m
         buf /= tmp
-        if wd:
-            xp.multiply(w, wd, out=tmp)
-            buf += tmp
+        add_weight_decay(buf, w, wd, tmp)
         xp.square(w, out=tmp)
         r1 = xp.sqrt(tmp.sum())  # 0-d arrays: the trust ratio stays on the device
         xp.square(buf, out=tmp)

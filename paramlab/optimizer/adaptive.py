@@ -19,7 +19,15 @@ MXNet 1.9.1's formulas, with ``g`` the rescaled and clipped gradient:
 from __future__ import annotations
 
 from .. import _backend
-from .optimizer import Optimizer, register, rescaled, scratch
+from .optimizer import (
+    Optimizer,
+    add_weight_decay,
+    descend,
+    register,
+    rescaled,
+    rescaled_with_decay,
+    scratch,
+)
 
 __all__ = ["AdaGrad", "RMSProp", "AdaDelta", "Ftrl", "FTRL"]
 
@@ -57,11 +65,7 @@ class AdaGrad(Optimizer):
         xp.add(h, self.float_stable_eps, out=tmp)
         xp.sqrt(tmp, out=tmp)
         buf /= tmp
-        if wd:
-            xp.multiply(w, wd, out=tmp)
-            buf += tmp
-        buf *= lr
-        w -= buf
+        descend(w, buf, lr, wd, tmp)
 
 
 @register
@@ -112,13 +116,7 @@ class RMSProp(Optimizer):
         g1 = self.gamma1
         buf = scratch(w, work)
         tmp = xp.empty_like(w)
-        xp.multiply(g, self.rescale_grad, out=buf)
-        if wd:
-            xp.multiply(w, wd, out=tmp)
-            buf += tmp
-        clip = self._clip()
-        if clip is not None:
-            xp.clip(buf, -clip, clip, out=buf)
+        rescaled_with_decay(g, w, self.rescale_grad, wd, self._clip(), buf, tmp)
         dt = w.dtype.type
         g1 = dt(g1)
         n = states[0]
@@ -195,9 +193,7 @@ class AdaDelta(Optimizer):
         tmp *= delta
         acc_delta *= rho
         acc_delta += tmp
-        if wd:
-            xp.multiply(w, wd, out=tmp)
-            delta += tmp
+        add_weight_decay(delta, w, wd, tmp)
         w -= delta
 
 

@@ -360,37 +360,38 @@ class Optimizer:
         w = target._data
         states = _raws(inner)
         rows = _rows_of(grad)
-        if rows is None:
-            g = grad._data
+        if rows is not None and self._lazy(sparse_weight):
+            self._apply_rows(w, rows, states, lr, wd, t, weight._data if master else None)
+        else:
+            g = grad._data if rows is None else _densified(rows, w)
             if g.dtype != w.dtype:
                 g = g.astype(w.dtype)
             self._step(w, g, states, float(lr), float(wd), t, work)
             if master:
                 _backend.xp_of(w).copyto(weight._data, w, casting="unsafe")
-        elif self._lazy(sparse_weight):
-            idx, values = rows
-            if idx.shape[0]:
-                wr = w[idx]
-                sr = tuple(s[idx] for s in states)
-                self._step_rows(wr, values.astype(w.dtype, copy=False), sr, float(lr), float(wd), t)
-                w[idx] = wr
-                for s, r in zip(states, sr):
-                    s[idx] = r
-                if master:
-                    weight._data[idx] = wr.astype(weight._data.dtype)
-        else:
-            xp = _backend.xp_of(w)
-            idx, values = rows
-            g = xp.zeros(w.shape, w.dtype)
-            g[idx] = values
-            self._step(w, g, states, float(lr), float(wd), t, work)
-            if master:
-                xp.copyto(weight._data, w, casting="unsafe")
         weight._bump()
         if master:
             target._bump()
         for s in _ndarrays(inner):
             s._bump()
+
+    def _apply_rows(self, w, rows, states, lr, wd, t, low_precision):
+        """A lazy update: :meth:`_step_rows` on the rows a row_sparse gradient holds.
+
+        The updated rows are written back to ``w``, the states and, with a master
+        copy, to the float16 weight ``low_precision``.
+        """
+        idx, values = rows
+        if not idx.shape[0]:
+            return
+        wr = w[idx]
+        sr = tuple(s[idx] for s in states)
+        self._step_rows(wr, values.astype(w.dtype, copy=False), sr, float(lr), float(wd), t)
+        w[idx] = wr
+        for s, r in zip(states, sr):
+            s[idx] = r
+        if low_precision is not None:
+            low_precision[idx] = wr.astype(low_precision.dtype)
 
     # ------------------------------------------------------------------ checkpoints
     def _settings(self) -> dict:
@@ -459,13 +460,49 @@ def _rows_of(grad):
     )
 
 
+def _densified(rows, w):
+    """The dense gradient shaped like ``w`` that holds the rows ``(indices, values)``."""
+    idx, values = rows
+    g = _backend.xp_of(w).zeros(w.shape, w.dtype)
+    g[idx] = values
+    return g
+
+
 def rescaled(g, rescale, clip, out):
     """``out = clip(rescale * g)`` (raw arrays; ``clip`` None means no clipping)."""
-    xp = _backend.xp_of(g)
-    xp.multiply(g, rescale, out=out)
+    _backend.xp_of(g).multiply(g, rescale, out=out)
+    return _clipped(out, clip)
+
+
+def rescaled_with_decay(g, w, rescale, wd, clip, out, tmp):
+    """``out = clip(rescale * g + wd * w)``: weight decay joins the gradient before clipping.
+
+    ``tmp`` is scratch shaped like ``w``; ``clip`` None means no clipping.
+    """
+    _backend.xp_of(g).multiply(g, rescale, out=out)
+    add_weight_decay(out, w, wd, tmp)
+    return _clipped(out, clip)
+
+
+def _clipped(out, clip):
+    """``out`` clipped in place to ``[-clip, clip]`` (unchanged when ``clip`` is None)."""
     if clip is not None:
-        xp.clip(out, -clip, clip, out=out)
+        _backend.xp_of(out).clip(out, -clip, clip, out=out)
     return out
+
+
+def add_weight_decay(out, w, wd, tmp):
+    """``out += wd * w`` when ``wd`` is nonzero (``tmp`` is scratch shaped like ``w``)."""
+    if wd:
+        _backend.xp_of(w).multiply(w, wd, out=tmp)
+        out += tmp
+
+
+def descend(w, step, lr, wd, tmp):
+    """``w -= lr * (step + wd * w)``; ``step`` is overwritten and ``tmp`` is scratch."""
+    add_weight_decay(step, w, wd, tmp)
+    step *= lr
+    w -= step
 
 
 def scratch(w, work):

@@ -19,6 +19,30 @@ def _prod(dims):
     return out
 
 
+def _channel_param(block, name, init, learnable, **flags):
+    """The per-channel parameter ``name`` of a normalization layer, shape ``(in_channels,)``.
+
+    Its size may wait for the first input (``in_channels=0``). ``learnable=False``
+    gives ``grad_req='null'``; ``flags`` (BatchNorm's ``differentiable``) are passed
+    to ``ParameterDict.get`` as given.
+    """
+    return block.params.get(
+        name,
+        grad_req="write" if learnable else "null",
+        shape=(block._in_channels,),
+        init=init,
+        allow_deferred_init=True,
+        **flags,
+    )
+
+
+def _set_channels(x, axis, *params):
+    """Give every per-channel parameter the length of ``x`` along ``axis``."""
+    channels = x.shape[axis]
+    for param in params:
+        param.shape = (channels,)
+
+
 class _SequentialMixin:
     """``add``, indexing (int, nested, slice) and ``len`` over the children, in order."""
 
@@ -197,43 +221,23 @@ class BatchNorm(HybridBlock):
         }
         self._in_channels = in_channels
         with self.name_scope():
-            self.gamma = self.params.get(
-                "gamma",
-                grad_req="write" if scale else "null",
-                shape=(in_channels,),
-                init=gamma_initializer,
-                allow_deferred_init=True,
-                differentiable=scale,
+            self.gamma = _channel_param(
+                self, "gamma", gamma_initializer, scale, differentiable=scale
             )
-            self.beta = self.params.get(
-                "beta",
-                grad_req="write" if center else "null",
-                shape=(in_channels,),
-                init=beta_initializer,
-                allow_deferred_init=True,
-                differentiable=center,
+            self.beta = _channel_param(
+                self, "beta", beta_initializer, center, differentiable=center
             )
-            self.running_mean = self.params.get(
-                "running_mean",
-                grad_req="null",
-                shape=(in_channels,),
-                init=running_mean_initializer,
-                allow_deferred_init=True,
-                differentiable=False,
+            self.running_mean = _channel_param(
+                self, "running_mean", running_mean_initializer, False, differentiable=False
             )
-            self.running_var = self.params.get(
-                "running_var",
-                grad_req="null",
-                shape=(in_channels,),
-                init=running_variance_initializer,
-                allow_deferred_init=True,
-                differentiable=False,
+            self.running_var = _channel_param(
+                self, "running_var", running_variance_initializer, False, differentiable=False
             )
 
     def infer_shape(self, x, *args):
-        channels = x.shape[self._kwargs["axis"]]
-        for p in (self.gamma, self.beta, self.running_mean, self.running_var):
-            p.shape = (channels,)
+        _set_channels(
+            x, self._kwargs["axis"], self.gamma, self.beta, self.running_mean, self.running_var
+        )
 
     def cast(self, dtype):
         # statistics stay float32 for float16 inputs, as in MXNet
@@ -280,25 +284,11 @@ class LayerNorm(HybridBlock):
         self._axis, self._eps, self._center, self._scale = axis, epsilon, center, scale
         self._in_channels = in_channels
         with self.name_scope():
-            self.gamma = self.params.get(
-                "gamma",
-                grad_req="write" if scale else "null",
-                shape=(in_channels,),
-                init=gamma_initializer,
-                allow_deferred_init=True,
-            )
-            self.beta = self.params.get(
-                "beta",
-                grad_req="write" if center else "null",
-                shape=(in_channels,),
-                init=beta_initializer,
-                allow_deferred_init=True,
-            )
+            self.gamma = _channel_param(self, "gamma", gamma_initializer, scale)
+            self.beta = _channel_param(self, "beta", beta_initializer, center)
 
     def infer_shape(self, x, *args):
-        channels = x.shape[self._axis]
-        self.gamma.shape = (channels,)
-        self.beta.shape = (channels,)
+        _set_channels(x, self._axis, self.gamma, self.beta)
 
     def forward(self, x):
         ctx = x.context
