@@ -62,7 +62,14 @@ class Context:
         A non-negative device number.
     """
 
-    __slots__ = ("_device_id", "_device_type")
+    # plain slots rather than properties: these are read on every array operation and
+    # every replica lookup, and a slot read costs no Python call
+    __slots__ = {
+        "_hash": "The hash of (device_type, device_id), computed once.",
+        "device_id": "The device number.",
+        "device_type": "``'cpu'``, ``'gpu'``, ``'cpu_pinned'`` or ``'cpu_shared'``.",
+        "kind": "``'gpu'`` for GPUs, ``'cpu'`` for every host kind (cpu, pinned, shared).",
+    }
 
     def __init__(self, device_type, device_id=0):
         if isinstance(device_type, Context):
@@ -88,49 +95,41 @@ class Context:
             ) from None
         if isinstance(device_id, bool) or device_id < 0:
             raise ValueError(f"Context: device_id must be a non-negative int, got {device_id!r}")
-        object.__setattr__(self, "_device_type", device_type)
-        object.__setattr__(self, "_device_id", int(device_id))
+        device_id = int(device_id)
+        object.__setattr__(self, "device_type", device_type)
+        object.__setattr__(self, "device_id", device_id)
+        object.__setattr__(self, "kind", "gpu" if device_type == "gpu" else "cpu")
+        # contexts key the random streams and the replica tables: hash once, not per lookup
+        object.__setattr__(self, "_hash", hash((device_type, device_id)))
 
     def __setattr__(self, name, value):
         raise AttributeError(f"Context is immutable; cannot set {name!r}")
 
-    @property
-    def device_type(self) -> str:
-        """``'cpu'``, ``'gpu'``, ``'cpu_pinned'`` or ``'cpu_shared'``."""
-        return self._device_type
-
-    @property
-    def device_id(self) -> int:
-        """The device number."""
-        return self._device_id
+    def __delattr__(self, name):
+        raise AttributeError(f"Context is immutable; cannot delete {name!r}")
 
     @property
     def device_typeid(self) -> int:
         """MXNet's integer code for the device type (cpu 1, gpu 2, ...)."""
-        return _TYPE_IDS[self._device_type]
-
-    @property
-    def kind(self) -> str:
-        """``'gpu'`` for GPUs, ``'cpu'`` for every host kind (cpu, pinned, shared)."""
-        return "gpu" if self._device_type == "gpu" else "cpu"
+        return _TYPE_IDS[self.device_type]
 
     def __eq__(self, other):
         return (
             isinstance(other, Context)
-            and self._device_type == other._device_type
-            and self._device_id == other._device_id
+            and self.device_type == other.device_type
+            and self.device_id == other.device_id
         )
 
     def __hash__(self):
-        return hash((self._device_type, self._device_id))
+        return self._hash
 
     def __repr__(self):
-        return f"{self._device_type}({self._device_id})"
+        return f"{self.device_type}({self.device_id})"
 
     __str__ = __repr__
 
     def __reduce__(self):
-        return (Context, (self._device_type, self._device_id))
+        return (Context, (self.device_type, self.device_id))
 
     def __enter__(self):
         _tokens.set((*_tokens.get(), _current.set(self)))
@@ -144,7 +143,7 @@ class Context:
 
     def empty_cache(self):
         """Release cached GPU memory blocks (a no-op for CPU contexts)."""
-        if self._device_type == "gpu" and _backend.cupy_available():
+        if self.device_type == "gpu" and _backend.cupy_available():
             xp = _backend.xp_for(self)
             xp.get_default_memory_pool().free_all_blocks()
 

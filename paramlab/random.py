@@ -206,7 +206,11 @@ def _normal_native(gen, block, scale, loc):
 def fill_uniform(out, low=0.0, high=1.0, ctx: Context | None = None):
     """Fill the raw float array ``out`` (on ``ctx``) with U[low, high) in place."""
     _check_float(out, "uniform")
-    ctx = current_context() if ctx is None else ctx
+    return _fill_uniform(out, low, high, current_context() if ctx is None else ctx)
+
+
+def _fill_uniform(out, low, high, ctx: Context):
+    """:func:`fill_uniform` of an array whose float dtype the caller has checked."""
     width = high - low
     if _one_block(out, ctx):
         _uniform_native(_generators(ctx)[0], out, width, low)
@@ -232,7 +236,11 @@ def fill_uniform(out, low=0.0, high=1.0, ctx: Context | None = None):
 def fill_normal(out, loc=0.0, scale=1.0, ctx: Context | None = None):
     """Fill the raw float array ``out`` (on ``ctx``) with N(loc, scale²) in place."""
     _check_float(out, "normal")
-    ctx = current_context() if ctx is None else ctx
+    return _fill_normal(out, loc, scale, current_context() if ctx is None else ctx)
+
+
+def _fill_normal(out, loc, scale, ctx: Context):
+    """:func:`fill_normal` of an array whose float dtype the caller has checked."""
     if _one_block(out, ctx):
         _normal_native(_generators(ctx)[0], out, scale, loc)
         return out

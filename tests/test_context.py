@@ -72,9 +72,13 @@ def test_repr_and_str():
 
 def test_immutable():
     ctx = mx.cpu(1)
-    with pytest.raises(AttributeError, match="immutable"):
-        ctx.device_id = 2
-    assert ctx == mx.cpu(1)
+    for attribute in ("device_id", "device_type", "kind"):
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(ctx, attribute, 2)
+        with pytest.raises(AttributeError, match="immutable"):
+            delattr(ctx, attribute)
+    assert ctx == mx.cpu(1) and (ctx.device_type, ctx.device_id, ctx.kind) == ("cpu", 1, "cpu")
+    assert hash(ctx) == hash(("cpu", 1))
 
 
 @pytest.mark.parametrize("ctx", [mx.cpu(0), mx.cpu(5), mx.gpu(3), mx.cpu_shared(1)], ids=str)

@@ -269,6 +269,20 @@ def test_xavier_bad_settings_at_call_time_change_nothing(attribute, value, match
     np.testing.assert_array_equal(arr.asnumpy(), np.full((4, 5), 3.0))
 
 
+def test_xavier_scale_follows_settings_changed_between_draws():
+    init = mx.init.Xavier()
+    for magnitude in (3.0, 12.0, 0.7, np.float32(0.7)):  # float32 magnitudes divide in float32
+        init.magnitude = magnitude
+        scale = math.sqrt(magnitude / ((40 + 60) / 2.0))
+        mx.random.seed(5)
+        got = draw(init, (40, 60)).asnumpy()
+        mx.random.seed(5)
+        np.testing.assert_array_equal(got, draw(mx.init.Uniform(scale), (40, 60)).asnumpy())
+    init.magnitude = [3]  # unhashable: the error of the plain computation
+    with pytest.raises(TypeError):
+        draw(init, (40, 60))
+
+
 def test_theory_rejects_bad_shapes_and_dtypes():
     with pytest.raises(TypeError, match="shape must be a tuple of ints"):
         mx.init.Uniform().theory("big")

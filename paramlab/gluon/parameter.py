@@ -104,9 +104,19 @@ def grads_allocated_together(params, ctx=None, force_reinit=False):
         _early_grads.reset(token)
 
 
+_CTX_KEYS: dict = {}  # Context -> its replica key (one tuple per context, shared)
+
+
 def _ctx_key(ctx: Context):
-    """Replica lookup key: cpu, cpu_pinned and cpu_shared share one class (as in MXNet)."""
-    return (ctx.kind, ctx.device_id)
+    """Replica lookup key: cpu, cpu_pinned and cpu_shared share one class (as in MXNet).
+
+    The key of a context is made once and shared, so that the replica and gradient tables
+    of many parameters do not each hold a new tuple for the garbage collector to visit.
+    """
+    key = _CTX_KEYS.get(ctx)
+    if key is None:
+        key = _CTX_KEYS[ctx] = (ctx.kind, ctx.device_id)
+    return key
 
 
 _DTYPES_SEEN: dict = {}  # dtype spellings already accepted (str, type, np.dtype) -> np.dtype
@@ -125,7 +135,11 @@ def _canonical_dtype(dtype, name):
 def _shape_tuple(shape, name):
     if shape is None:
         return None
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+    if (
+        type(shape) is not tuple  # the usual spelling: skip the slower tests below
+        and isinstance(shape, (int, np.integer))
+        and not isinstance(shape, bool)
+    ):
         return (int(shape),)
     try:
         return tuple(map(operator.index, shape))
@@ -136,12 +150,13 @@ def _shape_tuple(shape, name):
 
 
 def _grad_written(param_ref, replica):
-    """A replica's gradient hook (``functools.partial``-bound by ``Parameter._attach``).
+    """A replica's gradient hook (``functools.partial``-bound by ``Parameter._grad_hook``).
 
     Backward calls it after writing the replica's gradient. The parameter is held by a
     weak reference, so replicas do not point back to their parameter: a dropped parameter
     is freed at once by reference counting, with its buffers, instead of waiting in a
-    reference cycle for the garbage collector.
+    reference cycle for the garbage collector. Its only effect is the 'grad_written'
+    event, so replicas carry it only while their parameter has observers.
     """
     param = param_ref()
     if param is not None:
@@ -217,6 +232,7 @@ class Parameter:
         self._observers: list | None = None
         self._var = None
         self._trainer = None
+        self._init_ctx = None  # see _init_record
         self._grad_req = "null"
         self.grad_req = grad_req
 
@@ -233,6 +249,10 @@ class Parameter:
         if self._observers is None:
             self._observers = []
         self._observers.append(ref)
+        if self._grads:  # replicas made while no one observed have no hook yet
+            hook = self._grad_hook()
+            for key in self._grads:
+                self._replicas[key]._grad_hook = hook
         return callback
 
     def unobserve(self, callback):
@@ -254,6 +274,10 @@ class Parameter:
     def _on_grad_written(self, replica):
         if self._observers:
             self._notify("grad_written", ctx=replica.context)
+
+    def _grad_hook(self):
+        """A new hook that sends 'grad_written' for a replica (see :func:`_grad_written`)."""
+        return functools.partial(_grad_written, weakref.ref(self))
 
     # ------------------------------------------------------------------ repr
     def __repr__(self):
@@ -523,10 +547,20 @@ class Parameter:
         self._notify("deferred_done")
 
     def _initial_value(self, init, ctx_list, default_init, data):
-        """The first replica's value, computed without touching the current state."""
+        """The first replica's value, computed without touching the current state.
+
+        Returns
+        -------
+        value : NDArray
+            The value on ``ctx_list[0]``.
+        owned : bool
+            Whether nothing else can hold the wrapper ``value``: a built-in initializer
+            filled it (:func:`fills_everything`) and no verbose log was shown it. It may
+            then become the first replica itself instead of a new wrapper of its buffer.
+        """
         first = ctx_list[0]
         if data is not None:
-            return data.copyto(first).astype(self._dtype, copy=False)
+            return data.copyto(first).astype(self._dtype, copy=False), False
         caller = default_init
         if not isinstance(caller, Initializer):  # a name or JSON
             caller = _init.create(caller)
@@ -539,7 +573,7 @@ class Parameter:
             raw = (np.empty if fast else np.zeros)(self._shape, self._np_dtype)
         arr = NDArray._wrap(raw, first)
         fill_parameter(caller, init, self.name, arr, fast)
-        return arr
+        return arr, fast and not caller._verbose
 
     def _complete(self, request: PendingInit):
         """Initialize as ``request`` says (a pending request, or a copy of ``request.data``)."""
@@ -547,28 +581,65 @@ class Parameter:
 
     def _complete_from(self, init, ctx_list, default_init, data):
         """Create the replicas and gradients from the fields of a :class:`PendingInit`."""
-        first_value = self._initial_value(init, ctx_list, default_init, data)  # may raise
+        first_value, owned = self._initial_value(init, ctx_list, default_init, data)  # may raise
         cls = self._dense_cls() if self._stype == "default" else None
-        replicas = {}
-        for i, c in enumerate(ctx_list):
-            value = first_value if i == 0 else first_value.copyto(c)
-            replicas[_ctx_key(c)] = (
-                cls._wrap(value._data, value.context) if cls is not None else self._to_stype(value)
-            )
+        replicas = self._new_replicas(first_value, owned, ctx_list, cls)
         grads = self._new_grads(replicas, cls) if self._grad_req != "null" else {}
         self._attach(replicas, grads)
         self._replicas, self._grads = replicas, grads
         self._ctx_list = list(ctx_list)
         self._pending = None
-        # what drew the values (None: copied from data) and each replica's version then;
-        # read by paramlab.widgets to overlay the initializer's theory
-        if cls is not None:  # dense replicas are fresh wrappers: version 0
-            versions = dict.fromkeys(replicas, 0)
+        # the fields of _init_record; _ctx_list is replaced, never changed in place
+        self._init_ctx = self._ctx_list
+        if data is None:
+            self._init_by, self._init_default = init, default_init
         else:
-            versions = {k: getattr(r, "version", 0) for k, r in replicas.items()}
-        self._init_record = (None if data is not None else (init, default_init), versions)
+            self._init_by = self._init_default = None
+        self._init_versions = (
+            None if cls is not None else {k: getattr(r, "version", 0) for k, r in replicas.items()}
+        )
         if self._observers:
             self._notify("initialized", ctx=list(self._ctx_list))
+
+    def _new_replicas(self, first_value, owned, ctx_list, cls):
+        """``{key: replica}``: ``first_value`` on ``ctx_list[0]``, a copy of it on the others.
+
+        ``cls`` is the class of dense replicas, None for sparse ones. ``owned`` says that
+        the wrapper ``first_value`` is held nowhere else (see :meth:`_initial_value`); a
+        dense first replica is then that wrapper itself.
+        """
+        first, rest = ctx_list[0], ctx_list[1:]
+        if cls is None:
+            replicas = {_ctx_key(first): self._to_stype(first_value)}
+            for c in rest:
+                replicas[_ctx_key(c)] = self._to_stype(first_value.copyto(c))
+            return replicas
+        if owned and type(first_value) is cls:
+            first_value._version = 0  # its fill was a write; a new replica starts at 0
+            replicas = {_ctx_key(first): first_value}
+        else:
+            replicas = {_ctx_key(first): cls._wrap(first_value._data, first_value._ctx)}
+        for c in rest:
+            replicas[_ctx_key(c)] = cls._wrap(first_value.copyto(c)._data, c)
+        return replicas
+
+    @property
+    def _init_record(self):
+        """How the replicas were last initialized (None before the first time).
+
+        ``(source, versions)``: ``source`` is ``(init, default_init)``, what drew the
+        values, or None when they were copied from data; ``versions`` maps the key of
+        each replica to its version right after. Read by :func:`drawn_by` and
+        ``paramlab.widgets`` (to overlay the initializer's theory); built when read,
+        which is rare, from fields that initialization sets.
+        """
+        if self._init_ctx is None:
+            return None
+        versions = self._init_versions
+        if versions is None:  # dense replicas start at version 0
+            versions = dict.fromkeys(map(_ctx_key, self._init_ctx), 0)
+        drawn = self._init_default is not None  # drawing needs a default_init (the caller)
+        return ((self._init_by, self._init_default) if drawn else None), versions
 
     @staticmethod
     def _dense_cls():
@@ -591,15 +662,17 @@ class Parameter:
             cls = self._dense_cls() if cls is None else cls
             early = _early_grads.get()
             early = early.pop(id(self), None) if early else None  # see grads_allocated_together
+            dtype = self._np_dtype
             for key, r in replicas.items():
-                ctx = r.context
+                ctx, shape = r._ctx, r.shape
                 if ctx.kind == "gpu":
                     with _backend.device_scope(ctx):
-                        raw = _backend.xp_for(ctx).zeros(r.shape, self._np_dtype)
+                        raw = _backend.xp_for(ctx).zeros(shape, dtype)
                 else:
                     raw = early.pop(key, None) if early else None
-                    if raw is None or raw.shape != r.shape or raw.dtype != self._np_dtype:
-                        raw = np.zeros(r.shape, self._np_dtype)
+                    if raw is None or raw.shape != shape or raw.dtype != dtype:
+                        # zeros, not empty + fill: calloc hands over lazily zeroed pages
+                        raw = np.zeros(shape, dtype)
                 grads[key] = cls._wrap(raw, ctx)
         else:
             from ..ndarray import sparse
@@ -609,7 +682,8 @@ class Parameter:
         return grads
 
     def _attach(self, replicas, grads):
-        hook = functools.partial(_grad_written, weakref.ref(self)) if grads else None
+        # the hook only reports to observers: without any, backward needs none (observe adds it)
+        hook = self._grad_hook() if grads and self._observers else None
         for key, r in replicas.items():
             g = grads.get(key)
             r._node = None

@@ -206,15 +206,15 @@ def fill_value(arr: NDArray, value) -> None:
 
 def draw_uniform(arr: NDArray, low: float, high: float, who: str, name) -> None:
     """Fill ``arr`` with U[low, high) from its context's streams, in its own dtype."""
-    check_float(arr.dtype, who, name)
-    _random.fill_uniform(arr._data, float(low), float(high), arr.context)
+    check_float(arr.dtype, who, name)  # stricter than fill_uniform's check: skip that one
+    _random._fill_uniform(arr._data, float(low), float(high), arr._ctx)
     arr._bump()
 
 
 def draw_normal(arr: NDArray, loc: float, scale: float, who: str, name) -> None:
     """Fill ``arr`` with N(loc, scale²) from its context's streams, in its own dtype."""
-    check_float(arr.dtype, who, name)
-    _random.fill_normal(arr._data, float(loc), float(scale), arr.context)
+    check_float(arr.dtype, who, name)  # stricter than fill_normal's check: skip that one
+    _random._fill_normal(arr._data, float(loc), float(scale), arr._ctx)
     arr._bump()
 
 

@@ -318,6 +318,8 @@ class Orthogonal(Initializer):
 
 _RND_TYPES = ("uniform", "gaussian")
 _FACTOR_TYPES = ("avg", "in", "out")
+_LAWS_MAX = 1024
+_laws: dict = {}  # (shape, rnd_type, factor_type, magnitude) -> Xavier._law's answer
 
 
 @register
@@ -352,7 +354,30 @@ class Xavier(Initializer):
         self.factor_type = factor_type
 
     def _law(self, shape, name) -> tuple[str, float]:
-        """('uniform' or 'gaussian', s) for ``shape``; ValueError for shapes it cannot fill."""
+        """('uniform' or 'gaussian', s) for ``shape``; ValueError for shapes it cannot fill.
+
+        The answer depends on the shape and the three attributes only, and many parameters
+        of one shape are initialized alike: it is remembered. Only for a float ``magnitude``
+        (what the constructor stores): an equal NumPy scalar would compute in its own
+        precision.
+        """
+        magnitude = self.magnitude
+        if type(magnitude) is not float:
+            return self._compute_law(shape, name)
+        key = (shape, self.rnd_type, self.factor_type, magnitude)
+        try:
+            return _laws[key]
+        except KeyError:
+            law = self._compute_law(shape, name)  # may raise: nothing is remembered then
+        except TypeError:  # an attribute was set to an unhashable value
+            return self._compute_law(shape, name)
+        if len(_laws) >= _LAWS_MAX:
+            _laws.clear()
+        _laws[key] = law
+        return law
+
+    def _compute_law(self, shape, name) -> tuple[str, float]:
+        """What :meth:`_law` answers, computed."""
         rnd_type, factor_type = self.rnd_type, self.factor_type
         if not (type(rnd_type) is str and rnd_type in _RND_TYPES) or not (
             type(factor_type) is str and factor_type in _FACTOR_TYPES

@@ -115,12 +115,23 @@ class NDArray:
 
     @classmethod
     def _wrap(cls, raw, ctx, node=None, index=0):
+        """Wrap the raw array ``raw`` on ``ctx`` as a ``cls``, unchecked (for arrays made here).
+
+        Every operation's result and every parameter buffer is made this way, so the fields
+        of :meth:`__init__` are set in place instead of through a second call.
+        """
         if isinstance(raw, np.generic):  # NumPy turns 0-d results into scalars
             raw = np.asarray(raw)
         out = cls.__new__(cls)
-        NDArray.__init__(out, raw, ctx)
+        out._data = raw
+        out._ctx = ctx if ctx is not None else Context("cpu", 0)
+        out._version = 0
         out._node = node
         out._out_index = index
+        out._grad = None
+        out._grad_req = "null"
+        out._grad_hook = None
+        out._fresh_grad = False
         return out
 
     # ------------------------------------------------------------------ attributes

@@ -651,3 +651,58 @@ def test_row_sparse_parameter_saves_every_row_from_its_trainer(tmp_path):
     value = p._reduce()
     assert value.shape == (6, 2) and (value.asnumpy() == 2).all()
     del trainer
+
+
+# ----------------------------------------------------------------------------- init record, hooks
+def test_init_record_names_the_drawing_initializer_until_values_are_copied():
+    from paramlab.gluon.parameter import drawn_by
+
+    init = mx.init.Xavier()
+    p = Parameter("fc_weight", shape=(3, 4), init=init)
+    assert p._init_record is None and drawn_by(p) is init
+    p.initialize(ctx=CTXS)
+    (by, default), versions = p._init_record
+    assert by is init and default == mx.init.Uniform()
+    assert versions == {("cpu", 0): 0, ("cpu", 1): 0} and drawn_by(p, current=True) is init
+    p.data(mx.cpu(1))[:] = 1
+    assert drawn_by(p, current=True) is None and drawn_by(p) is init
+    p.reset_ctx(mx.cpu(0))
+    assert p._init_record == (None, {("cpu", 0): 0}) and drawn_by(p) is None
+
+
+def test_init_record_of_sparse_replicas_keeps_their_versions():
+    p = Parameter("emb_weight", shape=(4, 2), stype="row_sparse", init=mx.init.One())
+    p.initialize(ctx=mx.cpu(0))
+    replica = p._replicas[("cpu", 0)]
+    assert p._init_record == ((p.init, mx.init.Uniform()), {("cpu", 0): replica.version})
+
+
+def test_grad_written_reaches_observers_added_before_or_after_initialize():
+    for observe_first in (True, False):
+        p = Parameter("w", shape=(2,), init=mx.init.One())
+        seen = []
+
+        def watch(param, event, info, seen=seen):
+            if event == "grad_written":
+                seen.append(info["ctx"])
+
+        if observe_first:
+            p.observe(watch)
+        p.initialize(ctx=CTXS)
+        if not observe_first:
+            p.observe(watch)
+        p.cast("float64")  # new replicas: the hooks follow them
+        for c in CTXS:
+            with mx.autograd.record():
+                y = (p.data(c) * 2).sum()
+            y.backward()
+        assert seen == CTXS
+
+
+def test_a_verbose_default_init_is_shown_a_wrapper_that_is_not_the_replica():
+    shown = []
+    default = mx.init.Uniform().set_verbosity(True, print_func=lambda a: shown.append(a) or "")
+    p = Parameter("w", shape=(2, 3), init=mx.init.Xavier())
+    p.initialize(ctx=mx.cpu(0), default_init=default)
+    assert len(shown) == 1 and shown[0] is not p.data() and p.data().version == 0
+    np.testing.assert_array_equal(shown[0].asnumpy(), p.data().asnumpy())
