@@ -18,14 +18,18 @@ whether it is written or added. Unless ``retain_graph``, each node is released
 as soon as its backward has run, so that the arrays it saved are freed while the
 walk goes on rather than at its end.
 
-A leaf whose whole gradient is one operation's result, written as is, may have
-it computed straight into its buffer: the engine offers the buffer to that
-operation (:meth:`Function.grad_buffer`) instead of receiving a new array and
-copying it, which keeps a temporary the size of every weight out of the peak.
+A leaf whose whole gradient is one operation's result may have it computed
+without a new array: the engine offers that operation (:meth:`Function.grad_buffer`)
+the leaf's buffer when the gradient is written as is (``grad_req='write'``), and a
+region of a scratch array kept between walks when it is added (``'add'``), which
+the engine adds into the buffer as soon as the operation returns. Either way no
+temporary the size of a weight is allocated per pass: a written gradient keeps it
+out of the peak, an added one the page faults of fresh memory on every pass.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
 
 from .. import _backend
@@ -81,9 +85,11 @@ class Function:
         Returns
         -------
         array or None
-            The gradient buffer of a leaf that receives this gradient alone and
-            as is; ``backward`` may compute the gradient into it (``out=``) and
-            return it. None where a new array must be returned.
+            Where the gradient of a leaf that receives it alone may be computed:
+            the leaf's buffer, or scratch memory that the engine adds into the
+            buffer. ``backward`` may compute the gradient into it (``out=``) and
+            return this very array, never a view of it (the scratch is reused
+            by the next node). None where a new array must be returned.
         """
         buffers = self.grad_buffers
         buf = buffers[index] if index < len(buffers) else None
@@ -259,7 +265,9 @@ def backward_from(heads, head_grads, retain_graph=False, variables=None):
     if variables is not None:
         return [leaf_grads.get(id(v), [v, None])[1] for v in variables]
     for leaf, total in leaf_grads.values():
-        leaf._grad._receive_grad(total, leaf._grad_req)  # a no-op copy for a written buffer
+        buf = leaf._grad
+        # a total already in its buffer (written or added during the walk) is a no-op copy
+        buf._receive_grad(total, "write" if total is buf._data else leaf._grad_req)
         hook = leaf._grad_hook
         if hook is not None:
             hook(leaf)
@@ -288,28 +296,82 @@ def _backward_node(node, gys, buffers, send):
         xp.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(gys, node.out_meta)
     ]
     fn = node.fn
-    needs = fn.needs_input_grad
-    if buffers:
-        fn.grad_buffers = tuple(
-            buffers.get(id(_array(x))) if need else None for x, need in zip(node.inputs, needs)
-        )
+    offers = _offers(node, buffers) if buffers else ()
+    fn.grad_buffers = offers
     try:
         gxs = fn.backward(*gys)
     finally:
         fn.grad_buffers = ()
-    for x, gx, need in zip(node.inputs, gxs, needs):
+    for i, (x, gx, need) in enumerate(zip(node.inputs, gxs, fn.needs_input_grad)):
         if need and gx is not None:
+            if offers and gx is offers[i]:
+                gx = _land(_array(x), gx)
             send(x, gx)
+
+
+def _offers(node, buffers):
+    """Per input of ``node``, the raw array its gradient may be computed into, or None.
+
+    A leaf in ``buffers`` that writes its gradient is offered its buffer; one that
+    adds it, a region of the scratch (disjoint regions: one backward may fill several).
+    """
+    needs = node.fn.needs_input_grad
+    leaves = [_array(x) if need else None for x, need in zip(node.inputs, needs)]
+    offers = [None if leaf is None else buffers.get(id(leaf)) for leaf in leaves]
+    added = [i for i, buf in enumerate(offers) if buf is not None and leaves[i]._grad_req == "add"]
+    if added:
+        regions = _scratch_regions([offers[i] for i in added], leaves[added[0]]._ctx)
+        for i, region in zip(added, regions):
+            offers[i] = region
+    return tuple(offers)
+
+
+def _land(leaf, gx):
+    """The leaf's buffer once ``gx``, computed into what the leaf was offered, is in it.
+
+    A gradient computed into the scratch is added into the buffer now, before the
+    next node reuses the scratch; one computed into the buffer is there already.
+    """
+    buf = leaf._grad._data
+    if gx is not buf:
+        buf += gx
+    return buf
+
+
+_ALIGN = 64  # bytes between scratch regions: every dtype's alignment, one cache line
+_scratch = threading.local()  # per thread: {(array module, device): flat uint8 array}
+
+
+def _scratch_regions(bufs, ctx):
+    """Disjoint arrays shaped and typed like the raw ``bufs``, views of one scratch array.
+
+    The scratch is kept per thread (walks of two threads never share it), backend and
+    device, and grows to the most one node needs; every later walk reuses it, so an
+    added gradient costs no new memory once the first pass has run.
+    """
+    starts, end = [], 0
+    for buf in bufs:
+        starts.append(end)
+        end += -(-buf.nbytes // _ALIGN) * _ALIGN
+    xp = _backend.xp_of(bufs[0])
+    key = (xp, getattr(getattr(bufs[0], "device", None), "id", None))
+    arrays = _scratch.__dict__.setdefault("arrays", {})
+    flat = arrays.get(key)
+    if flat is None or flat.size < end:
+        with _backend.device_scope(ctx):
+            flat = arrays[key] = xp.empty(end, xp.uint8)
+    return [flat[s : s + b.nbytes].view(b.dtype).reshape(b.shape) for s, b in zip(starts, bufs)]
 
 
 def _writable_buffers(order, heads, head_grads):
     """The gradient buffers backward may write directly, keyed by ``id`` of their leaf.
 
-    A leaf qualifies when it receives exactly one gradient in this walk, writes it
-    as is (``grad_req='write'``) into a dense buffer of its own shape and dtype, and
-    no array the walk reads (a node's input, a head gradient) shares the buffer's
-    memory: writing the buffer before the walk ends then changes nothing computed
-    after it, and the result is the one the final copy would have written.
+    A leaf qualifies when it receives exactly one gradient in this walk, which it
+    writes or adds (``grad_req`` 'write' or 'add') into a dense buffer of its own
+    shape and dtype, and no array the walk reads (a node's input, a head gradient)
+    shares the buffer's memory: changing the buffer before the walk ends then changes
+    nothing computed after it, and the result is the one the final copy or addition
+    would have made.
 
     No buffer is offered when the walk runs user-written code: a user ``backward``
     may raise part-way, and a failed backward must leave every gradient buffer as
@@ -338,7 +400,7 @@ def _writable_buffers(order, heads, head_grads):
         raw = buf._data
         if (
             count == 1
-            and leaf._grad_req == "write"
+            and leaf._grad_req in ("write", "add")
             and buf.stype == "default"
             and raw.shape == leaf._data.shape
             and raw.dtype == leaf._data.dtype
