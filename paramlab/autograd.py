@@ -151,7 +151,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     single = isinstance(variables, NDArray)
     variables = [variables] if single else list(variables)
     for v in variables:
-        if not isinstance(v, NDArray) or v._grad is None:
+        if not isinstance(v, NDArray) or v._grad_req == "null":
             raise ValueError(
                 "autograd.grad: every variable must be an NDArray with attach_grad() called"
             )

@@ -165,7 +165,7 @@ def _array(x):
 
 def requires_grad(x) -> bool:
     """Whether the NDArray ``x`` is part of a graph (a recorded result or a variable)."""
-    return x._node is not None or x._grad is not None
+    return x._node is not None or x._grad_req != "null"
 
 
 def common_context(inputs):
@@ -250,7 +250,7 @@ def backward_from(heads, head_grads, retain_graph=False, variables=None):
             slot[x._out_index] = _add(slot[x._out_index], g)
             return
         leaf = _array(x)  # an input without a node is alive: a gone one has its link
-        if leaf._grad is not None:
+        if leaf._grad_req != "null":
             entry = leaf_grads.setdefault(id(leaf), [leaf, None])
             entry[1] = _add(entry[1], g)
 
@@ -265,7 +265,7 @@ def backward_from(heads, head_grads, retain_graph=False, variables=None):
     if variables is not None:
         return [leaf_grads.get(id(v), [v, None])[1] for v in variables]
     for leaf, total in leaf_grads.values():
-        buf = leaf._grad
+        buf = leaf._grad_buffer()
         # a total already in its buffer (written or added during the walk) is a no-op copy
         buf._receive_grad(total, "write" if total is buf._data else leaf._grad_req)
         hook = leaf._grad_hook
@@ -276,7 +276,7 @@ def backward_from(heads, head_grads, retain_graph=False, variables=None):
 
 def _check_heads(heads):
     for h in heads:
-        if h._node is None and h._grad is None:
+        if h._node is None and h._grad_req == "null":
             raise MXNetError(
                 "Cannot differentiate node because it is not in a computational graph. "
                 "You need to set is_recording to true or use autograd.record() to save "
@@ -392,16 +392,16 @@ def _writable_buffers(order, heads, head_grads):
             if x is None:  # a gone result: new memory, or a view of an input read upstream
                 continue
             read.add(id(_owner(x._data)))
-            if need and x._node is None and x._grad is not None:
+            if need and x._node is None and x._grad_req != "null":
                 counts.setdefault(id(x), [x, 0])[1] += 1
     buffers = {}
     for key, (leaf, count) in counts.items():
-        buf = leaf._grad
+        if count != 1 or leaf._grad_req not in ("write", "add"):
+            continue
+        buf = leaf._grad_buffer()  # a deferred buffer is allocated here, zeroed
         raw = buf._data
         if (
-            count == 1
-            and leaf._grad_req in ("write", "add")
-            and buf.stype == "default"
+            buf.stype == "default"
             and raw.shape == leaf._data.shape
             and raw.dtype == leaf._data.dtype
             and id(_owner(raw)) not in read

@@ -300,11 +300,11 @@ def _forward_backward(net, x, loss_fn, specs, leaves, train_mode, seed, ctx, sin
         set_training(prev_t)
     seeds = _head_seeds(heads, loss_fn, seed, ctx)
     variables, seen = [], set()
-    if x._grad is not None:
+    if x._grad_req != "null":
         variables.append(x)
     for call in rec.calls:
         replica = call.spec.weight.data(ctx)
-        if replica._grad is not None and id(replica) not in seen:
+        if replica._grad_req != "null" and id(replica) not in seen:
             seen.add(id(replica))
             variables.append(replica)
     prev_r, prev_t = set_recording(False), set_training(train_mode)

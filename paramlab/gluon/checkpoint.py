@@ -346,7 +346,7 @@ def _target_contexts(param, options: _Options, where: str):
         if given is not None and set(given) != set(param._ctx_list):
             raise ValueError(
                 f"{where}: cannot load on {list(given)} because the parameter is already "
-                f"initialized on {param._ctx_list}; pass ctx=None (or the same contexts), "
+                f"initialized on {list(param._ctx_list)}; pass ctx=None (or the same contexts), "
                 "or call reset_ctx() first"
             )
         return None

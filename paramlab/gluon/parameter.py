@@ -3,7 +3,9 @@
 State is explicit data:
 
 - ``_replicas``: a dict Context -> NDArray in context-list order (empty until initialized);
-- ``_grads``: a dict Context -> NDArray gradient buffer (empty for ``grad_req='null'``);
+- gradients live on the replicas (``replica._grad``): a dense buffer is allocated on its
+  first use (backward, ``grad()``, a Trainer step), as a zero buffer allocated up front would
+  read; ``_grads`` is the table of all of them, allocated when read;
 - ``_pending``: a frozen :class:`PendingInit` while initialization is deferred, else None.
 
 Every method validates first and mutates after, so a call that raises leaves
@@ -105,6 +107,17 @@ def grads_allocated_together(params, ctx=None, force_reinit=False):
 
 
 _CTX_KEYS: dict = {}  # Context -> its replica key (one tuple per context, shared)
+
+
+_ONE_CONTEXT: dict = {}  # Context -> the tuple (ctx,), shared by every parameter on ctx alone
+
+
+def _one_context(ctx: Context) -> tuple:
+    """``(ctx,)``, one shared tuple per context (a parameter keeps it as its context list)."""
+    one = _ONE_CONTEXT.get(ctx)
+    if one is None:
+        one = _ONE_CONTEXT[ctx] = (ctx,)
+    return one
 
 
 def _ctx_key(ctx: Context):
@@ -226,8 +239,7 @@ class Parameter:
         self._stype = stype
         self._grad_stype = grad_stype
         self._replicas: dict[tuple, NDArray] = {}
-        self._ctx_list: list[Context] = []
-        self._grads: dict[tuple, NDArray] = {}
+        self._ctx_list: tuple[Context, ...] = ()
         self._pending: PendingInit | None = None
         self._observers: list | None = None
         self._var = None
@@ -249,10 +261,10 @@ class Parameter:
         if self._observers is None:
             self._observers = []
         self._observers.append(ref)
-        if self._grads:  # replicas made while no one observed have no hook yet
+        if self._replicas and self._grad_req != "null":  # made while no one observed: no hook
             hook = self._grad_hook()
-            for key in self._grads:
-                self._replicas[key]._grad_hook = hook
+            for r in self._replicas.values():
+                r._grad_hook = hook
         return callback
 
     def unobserve(self, callback):
@@ -301,13 +313,8 @@ class Parameter:
         if req == self._grad_req:
             return
         self._grad_req = req
-        if req == "null":
-            self._grads = {}
-            for r in self._replicas.values():
-                r._grad, r._grad_req, r._node = None, "null", None
-        elif self._replicas:
-            self._grads = self._new_grads(self._replicas)
-            self._attach(self._replicas, self._grads)
+        if self._replicas:  # new gradients (zero, as in MXNet), or none for 'null'
+            self._attach(self._replicas, self._new_grads(self._replicas) if req != "null" else {})
         if self._replicas:
             self._notify("grad_req", grad_req=req)
 
@@ -418,7 +425,7 @@ class Parameter:
         except KeyError:
             raise RuntimeError(
                 f"Parameter '{self.name}' was not initialized on context {ctx}. It was only "
-                f"initialized on {self._ctx_list}."
+                f"initialized on {list(self._ctx_list)}."
             ) from None
 
     def _check_grad(self):
@@ -444,13 +451,20 @@ class Parameter:
         """The gradient buffer on ``ctx``."""
         self._check_initialized("grad")
         self._check_grad()
-        return self._lookup(self._grads, ctx, "grad")
+        return self._lookup(self._replicas, ctx, "grad")._grad_buffer()
 
     def list_grad(self):
         """The gradient buffers, in context-list order."""
         self._check_initialized("list_grad")
         self._check_grad()
-        return [self._grads[_ctx_key(c)] for c in self._ctx_list]
+        return [self._replicas[_ctx_key(c)]._grad_buffer() for c in self._ctx_list]
+
+    @property
+    def _grads(self):
+        """``{key: gradient buffer}`` in context order (allocating deferred ones); {} for 'null'."""
+        if self._grad_req == "null":
+            return {}
+        return {key: r._grad_buffer() for key, r in self._replicas.items()}
 
     def list_ctx(self):
         """The contexts this parameter lives on (the pending list while deferred)."""
@@ -464,15 +478,17 @@ class Parameter:
 
     def zero_grad(self):
         """Set every gradient buffer to 0 (a no-op without gradients)."""
-        grads = self._grads
-        if not grads:
+        grads = [r._grad for r in self._replicas.values() if r._grad is not None]
+        if not grads:  # deferred buffers are zero already
+            if self._replicas and self._grad_req != "null" and self._observers:
+                self._notify("grad_zeroed")
             return
         if self._grad_stype == "default":  # dense buffers (the common case): fill in place
-            for g in grads.values():
+            for g in grads:
                 g._data.fill(0)
                 g._version += 1
         else:
-            for g in grads.values():
+            for g in grads:
                 if g.stype == "default":
                     g._data.fill(0)
                     g._version += 1
@@ -508,7 +524,7 @@ class Parameter:
         if ctx is None:
             ctx = device
         if isinstance(ctx, Context):  # the common case: one context, nothing to normalise
-            ctx_list = (ctx,)
+            ctx_list = _one_context(ctx)
         else:
             ctx_list = tuple(as_context_list(ctx, f"Parameter '{self.name}': initialize: ctx"))
             if len(ctx_list) > 1 and len({_ctx_key(c) for c in ctx_list}) != len(ctx_list):
@@ -528,7 +544,7 @@ class Parameter:
                     f"Cannot initialize Parameter '{self.name}' because it has invalid shape: "
                     f"{self.shape}."
                 )
-            self._replicas, self._grads, self._ctx_list = {}, {}, []
+            self._replicas, self._ctx_list = {}, ()
             self._pending = PendingInit(chosen, ctx_list, default_init)
             self._notify("deferred", ctx=list(ctx_list))
             return
@@ -584,12 +600,12 @@ class Parameter:
         first_value, owned = self._initial_value(init, ctx_list, default_init, data)  # may raise
         cls = self._dense_cls() if self._stype == "default" else None
         replicas = self._new_replicas(first_value, owned, ctx_list, cls)
-        grads = self._new_grads(replicas, cls) if self._grad_req != "null" else {}
+        grads = self._new_grads(replicas) if self._grad_req != "null" else {}
         self._attach(replicas, grads)
-        self._replicas, self._grads = replicas, grads
-        self._ctx_list = list(ctx_list)
+        self._replicas = replicas
+        self._ctx_list = ctx_list if type(ctx_list) is tuple else tuple(ctx_list)
         self._pending = None
-        # the fields of _init_record; _ctx_list is replaced, never changed in place
+        # the fields of _init_record; _ctx_list is a tuple (replaced, never changed)
         self._init_ctx = self._ctx_list
         if data is None:
             self._init_by, self._init_default = init, default_init
@@ -655,42 +671,51 @@ class Parameter:
             return self._dense_cls()._wrap(value._data, value.context)
         return value.tostype(self._stype)
 
-    def _new_grads(self, replicas, cls=None):
-        """Zeroed gradient buffers like ``replicas``; ``cls``: the dense class, if known."""
-        grads = {}
-        if self._grad_stype == "default":
-            cls = self._dense_cls() if cls is None else cls
-            early = _early_grads.get()
-            early = early.pop(id(self), None) if early else None  # see grads_allocated_together
-            dtype = self._np_dtype
-            for key, r in replicas.items():
-                ctx, shape = r._ctx, r.shape
-                if ctx.kind == "gpu":
-                    with _backend.device_scope(ctx):
-                        raw = _backend.xp_for(ctx).zeros(shape, dtype)
-                else:
-                    raw = early.pop(key, None) if early else None
-                    if raw is None or raw.shape != shape or raw.dtype != dtype:
-                        # zeros, not empty + fill: calloc hands over lazily zeroed pages
-                        raw = np.zeros(shape, dtype)
-                grads[key] = cls._wrap(raw, ctx)
-        else:
-            from ..ndarray import sparse
+    def _new_grads(self, replicas):
+        """The gradient buffers to allocate now: ``{key: zero buffer}``.
 
+        Dense buffers of dense replicas are deferred to their first use (left out; see
+        ``NDArray._grad_buffer``), except host ones that :func:`grads_allocated_together`
+        allocated ahead. Sparse buffers, and those of sparse replicas, are made now.
+        """
+        if self._grad_stype == "default" and self._stype == "default":
+            early = _early_grads.get()
+            early = early.pop(id(self), None) if early else None
+            if not early:
+                return {}
+            grads = {}
             for key, r in replicas.items():
-                grads[key] = sparse.zeros(self._grad_stype, r.shape, ctx=r.context, dtype=r.dtype)
-        return grads
+                raw = early.pop(key, None)
+                if raw is not None and raw.shape == r.shape and raw.dtype == self._np_dtype:
+                    grads[key] = type(r)._wrap(raw, r._ctx)
+            return grads
+        if self._grad_stype == "default":
+            cls = self._dense_cls()
+            grads = {}
+            for key, r in replicas.items():
+                with _backend.device_scope(r._ctx):
+                    raw = _backend.xp_for(r._ctx).zeros(r.shape, self._np_dtype)
+                grads[key] = cls._wrap(raw, r._ctx)
+            return grads
+        from ..ndarray import sparse
+
+        return {
+            key: sparse.zeros(self._grad_stype, r.shape, ctx=r.context, dtype=r.dtype)
+            for key, r in replicas.items()
+        }
 
     def _attach(self, replicas, grads):
+        """Make ``replicas`` variables of this parameter's ``grad_req``; ``grads``: their
+        buffers allocated now (a replica left out gets its buffer on first use)."""
+        req = self._grad_req
+        if req == "null":
+            for r in replicas.values():
+                r._node, r._grad, r._grad_req, r._grad_hook = None, None, "null", None
+            return
         # the hook only reports to observers: without any, backward needs none (observe adds it)
-        hook = self._grad_hook() if grads and self._observers else None
+        hook = self._grad_hook() if self._observers else None
         for key, r in replicas.items():
-            g = grads.get(key)
-            r._node = None
-            if g is not None:
-                r._grad, r._grad_req, r._grad_hook = g, self._grad_req, hook
-            else:
-                r._grad, r._grad_req, r._grad_hook = None, "null", None
+            r._node, r._grad, r._grad_req, r._grad_hook = None, grads.get(key), req, hook
 
     # ------------------------------------------------------------------ set_data, cast, reset_ctx
     def _as_value(self, data, what):
@@ -751,9 +776,11 @@ class Parameter:
             k: self._to_stype(r.astype(dt)) if r.stype == "default" else r.astype(dt)
             for k, r in self._replicas.items()
         }
-        grads = {k: g.astype(dt) for k, g in self._grads.items()}
+        grads = {
+            k: r._grad.astype(dt) for k, r in self._replicas.items() if r._grad is not None
+        }  # deferred ones stay deferred
         self._attach(replicas, grads)
-        self._replicas, self._grads, self._dtype, self._np_dtype = replicas, grads, dtype, dt
+        self._replicas, self._dtype, self._np_dtype = replicas, dtype, dt
         self._notify("cast", dtype=dt)
 
     def _reduce(self):

@@ -493,31 +493,32 @@ class Trainer:
             self._check_param(p)
             keys = [_ctx_key(c) for c in contexts]
             replicas = [p._replicas[k] for k in keys]
-            grads = [p._grads[k] for k in keys]
-            fresh = [g._fresh_grad for g in grads]
+            # a buffer not allocated yet was never written by backward: stale
+            fresh = [r._grad is not None and r._grad._fresh_grad for r in replicas]
             if all(fresh):
-                plan.append((i, p, replicas, grads, None))
+                plan.append((i, p, replicas, [r._grad for r in replicas], None))
                 continue
             if not ignore_stale_grad:
                 ctx = contexts[fresh.index(False)]
                 raise StaleGradientError(_stale_message(p, ctx))
             if per_replica and any(fresh):
-                plan.append((i, p, replicas, grads, fresh))
+                plan.append((i, p, replicas, [r._grad_buffer() for r in replicas], fresh))
         return plan
 
     def _check_param(self, p):
         if not p._replicas:
             p._check_initialized("step")  # DeferredInitializationError or RuntimeError
-        if p._ctx_list != self._contexts:
+        if list(p._ctx_list) != self._contexts:
             raise RuntimeError(
-                f"Trainer: Parameter '{p.name}' now lives on {p._ctx_list} but the Trainer "
+                f"Trainer: Parameter '{p.name}' now lives on {list(p._ctx_list)} but the Trainer "
                 f"was created for {self._contexts}; create a new Trainer after reset_ctx()"
             )
 
     def _finish(self):
         for p in self._params:
-            for g in p._grads.values():
-                g._fresh_grad = False
+            for r in p._replicas.values():
+                if r._grad is not None:
+                    r._grad._fresh_grad = False
         for p in self._params:
             if p._observers:
                 p._notify("step", trainer=self)
@@ -567,7 +568,8 @@ class Trainer:
                 continue
             self._check_param(p)
             keys = [_ctx_key(c) for c in self._contexts]
-            out.append((i, p, [p._replicas[k] for k in keys], [p._grads[k] for k in keys], None))
+            replicas = [p._replicas[k] for k in keys]
+            out.append((i, p, replicas, [r._grad_buffer() for r in replicas], None))
         return out
 
     def update(self, batch_size, ignore_stale_grad=False):

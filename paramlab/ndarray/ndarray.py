@@ -181,7 +181,24 @@ class NDArray:
     @property
     def grad(self):
         """The gradient buffer attached with :meth:`attach_grad` (None without one)."""
+        if self._grad is None and self._grad_req != "null":
+            return self._grad_buffer()
         return self._grad
+
+    def _grad_buffer(self):
+        """The gradient buffer of this variable, allocated (zeros) on its first use.
+
+        A variable is an array whose ``_grad_req`` is not 'null'. A parameter replica's
+        dense buffer is left unallocated (``_grad`` None) until something asks for it:
+        backward, ``grad()``, an optimizer step. Until then the gradient is zero, so
+        allocating it then gives what an eager buffer would have held.
+        """
+        g = self._grad
+        if g is None:
+            with _backend.device_scope(self._ctx):
+                raw = _backend.xp_of(self._data).zeros(self._data.shape, self._data.dtype)
+            g = self._grad = type(self)._wrap(raw, self._ctx)
+        return g
 
     @property
     def handle(self):

@@ -362,7 +362,7 @@ class ParamTracker:
             key = _ctx_key(c)
             r = p._replicas.get(key)
             if r is not None:
-                g = p._grads.get(key) if p._grad_req != "null" else None
+                g = r._grad_buffer() if p._grad_req != "null" else None
                 out.append((key, c, r, g))
         return out
 
