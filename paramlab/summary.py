@@ -116,7 +116,7 @@ class Stats:
 
     def as_dict(self) -> dict:
         """Plain ``dict`` of JSON types (``shape`` becomes a list, missing values ``None``)."""
-        out = dataclasses.asdict(self)
+        out = dict(vars(self))  # the fields: scalars and a tuple (asdict would deep-copy them)
         out["shape"] = list(self.shape)
         return out
 
@@ -249,7 +249,7 @@ class Divergence:
 
     def as_dict(self) -> dict:
         """Plain ``dict`` of JSON types."""
-        return dataclasses.asdict(self)
+        return dict(vars(self))  # the fields, all scalars
 
 
 # --------------------------------------------------------------------------- helpers

@@ -206,14 +206,19 @@ def _same_device(a, b) -> bool:
     return not ga or a.device.id == b.device.id
 
 
-def divergence_payload(raw0, ctx0, s0, raw, s) -> dict:
-    """Replica ``raw`` against the reference ``raw0`` (exact when small and on one device)."""
+def divergence_payload(raw0, ctx0, s0, raw, s, sample0=None) -> dict:
+    """Replica ``raw`` against the reference ``raw0`` (exact when small and on one device).
+
+    ``sample0``, when given, is ``summary.sample(raw0, SAMPLE_SIZE)`` already taken (one
+    update compares every replica with the same reference).
+    """
     if _same_device(raw0, raw) and raw0.size <= SAMPLE_ABOVE:
         d = summary.divergence(raw0, raw)
         out = d.as_dict()
         out["sampled"] = False
         return clean(out)
-    a, b = summary.sample(raw0, SAMPLE_SIZE), summary.sample(raw, SAMPLE_SIZE)
+    a = summary.sample(raw0, SAMPLE_SIZE) if sample0 is None else sample0
+    b = summary.sample(raw, SAMPLE_SIZE)
     if not _same_device(a, b):
         b = _backend.to_context(b, ctx0)
     d = summary.divergence(a, b)
@@ -502,12 +507,15 @@ class ParamTracker:
             return out
         key0, ctx0, r0, _ = reps[0]
         s0 = self._vstats[key0][1]
+        sample0 = None  # the reference's sample, taken once for all replicas
         for (key, _, r, _), raw in zip(reps[1:], raws[1:]):
             versions = (r0.version, r.version)
             cached = self._div.get(key)
             if force or cached is None or cached[0] != versions:
                 s = self._vstats[key][1]
-                cached = (versions, divergence_payload(raws[0], ctx0, s0, raw, s))
+                if sample0 is None and raws[0].size > SAMPLE_ABOVE:
+                    sample0 = summary.sample(raws[0], SAMPLE_SIZE)
+                cached = (versions, divergence_payload(raws[0], ctx0, s0, raw, s, sample0))
                 self._div[key] = cached
             out[key] = cached[1]
         return out

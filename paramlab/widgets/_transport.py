@@ -75,6 +75,9 @@ def array_payload(a, dtype: str | None = None) -> dict:
     return {"buffer": memoryview(flat), "dtype": name, "shape": [int(d) for d in a.shape]}
 
 
+_SCALARS = frozenset((int, float, bool, type(None)))
+
+
 def payload_nbytes(value) -> int:
     """Approximate bytes ``value`` costs on the wire (buffers exactly, JSON estimated).
 
@@ -91,6 +94,8 @@ def payload_nbytes(value) -> int:
     if isinstance(value, dict):
         return 2 + sum(len(str(k)) + 4 + payload_nbytes(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
+        if value and all(type(v) in _SCALARS for v in value):  # numbers: 12 bytes each
+            return 2 + 13 * len(value)
         return 2 + sum(1 + payload_nbytes(v) for v in value)
     if isinstance(value, str):
         return len(value) + 2
