@@ -20,6 +20,7 @@ import contextvars
 import dataclasses
 import functools
 import operator
+import sys
 import warnings
 import weakref
 
@@ -636,8 +637,42 @@ class Parameter:
         else:
             replicas = {_ctx_key(first): cls._wrap(first_value._data, first_value._ctx)}
         for c in rest:
-            replicas[_ctx_key(c)] = cls._wrap(first_value.copyto(c)._data, c)
+            key = _ctx_key(c)
+            raw = self._reusable_buffer(key, c, first_value)
+            if raw is None:
+                raw = first_value.copyto(c)._data
+            else:  # a copy cannot fail: the old replica is overwritten only now
+                _backend.copy_into(raw, first_value._data, c, first_value._ctx)
+            replicas[key] = cls._wrap(raw, c)
         return replicas
+
+    def _reusable_buffer(self, key, ctx, like):
+        """The raw buffer of the current replica ``key`` (on ``ctx``) if nothing else reaches it.
+
+        Re-initializing (``force_reinit``, ``reset_ctx`` to the same contexts) copies the
+        new value into the replicas after the first one. When the old replica there is
+        held by this parameter alone (no user variable, graph, view or raw handle refers
+        to the wrapper or its array) and has the new value's shape and dtype, its memory
+        takes the copy: no one can see the difference, and the re-initialization needs
+        no fresh memory (which costs page faults, a full pass, per replica).
+        """
+        old = self._replicas.get(key)
+        if old is None or type(old) is not type(like) or old._ctx != ctx:
+            return None
+        raw = old._data
+        if (
+            raw.shape != like._data.shape
+            or raw.dtype != like._data.dtype
+            or getattr(raw, "base", None) is not None
+            or not raw.flags.c_contiguous
+            or not raw.flags.writeable
+        ):
+            return None
+        # held by the table, by `old` and by getrefcount's argument; the array by `old`
+        # alone (plus `raw` and the argument)
+        if sys.getrefcount(old) > 3 or sys.getrefcount(raw) > 3:
+            return None
+        return raw
 
     @property
     def _init_record(self):

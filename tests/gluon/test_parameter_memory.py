@@ -1,8 +1,9 @@
-"""Gradient buffers allocated on first use: what a user sees is a zero buffer made up front.
+"""What initialization allocates: gradient buffers on first use, replica memory reused.
 
 ``Parameter.initialize`` allocates the values only. A dense gradient buffer comes into
 being when something needs it (backward, ``grad()``/``list_grad()``, a Trainer step) and
 reads as zeros until backward writes it, exactly as MXNet's eagerly zeroed buffer would.
+Re-initializing writes the copies into replica memory that nothing else holds.
 """
 
 from __future__ import annotations
@@ -156,3 +157,45 @@ def test_block_parameters_get_their_buffers_up_front_and_train():
     trainer.step(4)
     grads = net.weight.list_grad()
     np.testing.assert_array_equal(grads[0].asnumpy(), np.full((2, 3), 4.0, np.float32))
+
+
+# --------------------------------------------------------------------------- re-initialization
+CPU4 = [mx.cpu(i) for i in range(4)]
+
+
+def test_reinit_writes_the_copies_into_replica_memory_no_one_else_holds():
+    n = 256  # 256 KiB a replica
+    p = Parameter("w", shape=(n, n), init=mx.init.Xavier())
+    p.initialize(ctx=CPU4)
+    p.initialize(ctx=CPU4, force_reinit=True)  # first re-initialization: streams are made
+    tracemalloc.start()
+    try:
+        p.initialize(ctx=CPU4, force_reinit=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * n * n * 4  # the new first value only: three copies reuse memory
+    values = [d.asnumpy() for d in p.list_data()]
+    assert all(np.array_equal(values[0], v) for v in values[1:])
+
+
+@pytest.mark.parametrize("hold", ["replica", "raw handle", "graph"])
+def test_reinit_leaves_a_replica_someone_holds_as_it_was(hold):
+    p = Parameter("w", shape=(4, 5), init=mx.init.Xavier())
+    p.initialize(ctx=CPU4)
+    held = p.data(mx.cpu(2))
+    before, memory = held.asnumpy().copy(), id(held._data)
+    keep = {"replica": held, "raw handle": held.handle}.get(hold)
+    if hold == "graph":
+        with mx.autograd.record():
+            keep = (held * held).sum()  # the recorded node holds the replica
+    del held
+    p.initialize(ctx=CPU4, force_reinit=True)
+    assert id(p.data(mx.cpu(2))._data) != memory  # the held array is alive: not reused
+    if hold == "raw handle":
+        np.testing.assert_array_equal(keep, before)
+    elif hold == "replica":
+        np.testing.assert_array_equal(keep.asnumpy(), before)
+    values = [d.asnumpy() for d in p.list_data()]
+    assert all(np.array_equal(values[0], v) for v in values[1:])
+    assert not np.array_equal(values[2], before)
