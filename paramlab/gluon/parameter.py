@@ -316,7 +316,6 @@ class Parameter:
         self._grad_req = req
         if self._replicas:  # new gradients (zero, as in MXNet), or none for 'null'
             self._attach(self._replicas, self._new_grads(self._replicas) if req != "null" else {})
-        if self._replicas:
             self._notify("grad_req", grad_req=req)
 
     @property
@@ -479,22 +478,18 @@ class Parameter:
 
     def zero_grad(self):
         """Set every gradient buffer to 0 (a no-op without gradients)."""
-        grads = [r._grad for r in self._replicas.values() if r._grad is not None]
-        if not grads:  # deferred buffers are zero already
-            if self._replicas and self._grad_req != "null" and self._observers:
-                self._notify("grad_zeroed")
+        if not self._replicas or self._grad_req == "null":
             return
-        if self._grad_stype == "default":  # dense buffers (the common case): fill in place
-            for g in grads:
+        dense = self._grad_stype == "default"
+        for r in self._replicas.values():
+            g = r._grad
+            if g is None:  # not allocated yet: zero already
+                continue
+            if dense or g.stype == "default":
                 g._data.fill(0)
                 g._version += 1
-        else:
-            for g in grads:
-                if g.stype == "default":
-                    g._data.fill(0)
-                    g._version += 1
-                else:
-                    g._zero_grad()
+            else:
+                g._zero_grad()
         if self._observers:
             self._notify("grad_zeroed")
 
