@@ -25,9 +25,10 @@ from __future__ import annotations
 import math
 
 import numba
+import numba.extending
 import numpy as np
 
-__all__ = ["BLOCK", "PIVOT_PREFIX", "SUPPORTED", "scan_range"]
+__all__ = ["BLOCK", "PIVOT_PREFIX", "SUPPORTED", "combine", "scan_range"]
 
 BLOCK = 1 << 14
 """Elements per block: a float64 block stays in the 1 MiB L2 cache with room to spare."""
@@ -45,38 +46,76 @@ _jit = numba.njit(cache=True, nogil=True)
 _fast_jit = numba.njit(cache=True, nogil=True, fastmath=_FAST)
 
 
+def _as_bits(xs):
+    """``xs``'s memory as signed integers of the same width; compiled only."""
+    raise NotImplementedError("_as_bits runs inside compiled kernels only")
+
+
+def _order_key(bits):
+    """Signed integer ordered as the float whose bits these are (NaN aside); compiled only.
+
+    The map is its own inverse: applied to a key it gives back the float's bits.
+    """
+    raise NotImplementedError("_order_key runs inside compiled kernels only")
+
+
+def _key_constants(bits_type):
+    """``(integer type, sign shift, magnitude mask)`` for float32/float64 bits."""
+    if bits_type == numba.types.int32:
+        return np.int32, np.int32(31), np.int32(0x7FFF_FFFF)
+    if bits_type == numba.types.int64:
+        return np.int64, np.int64(63), np.int64(0x7FFF_FFFF_FFFF_FFFF)
+    return None
+
+
+@numba.extending.overload(_as_bits, jit_options={"cache": True})
+def _as_bits_impl(xs):
+    itype = {numba.types.float32: np.int32, numba.types.float64: np.int64}.get(xs.dtype)
+    if itype is None:
+        return None
+    return lambda xs: xs.view(itype)
+
+
+@numba.extending.overload(_order_key, jit_options={"cache": True})
+def _order_key_impl(bits):
+    constants = _key_constants(bits)
+    if constants is None:
+        return None
+    itype, shift, mask = constants
+
+    def key(bits):
+        # Negative floats: flip the magnitude bits, so larger magnitudes sort lower.
+        return itype(bits ^ itype(itype(bits >> shift) & mask))
+
+    return key
+
+
 @_fast_jit
-def _fused_pass(xs, pivot):
-    """``(sum d, sum d^2, min, max, zeros)`` of a block, ``d = v - pivot`` (one pass)."""
-    n = xs.shape[0]
-    s1 = np.zeros(LANES)
-    s2 = np.zeros(LANES)
-    lo = np.empty(LANES, xs.dtype)
-    hi = np.empty(LANES, xs.dtype)
-    zeros = np.zeros(LANES, np.int64)
-    lo[:] = xs[0]
-    hi[:] = xs[0]
-    full = n - n % LANES
-    for i in range(0, full, LANES):
-        for j in range(LANES):
-            w = xs[i + j]
-            d = np.float64(w) - pivot
-            s1[j] += d
-            s2[j] += d * d
-            lo[j] = min(lo[j], w)
-            hi[j] = max(hi[j], w)
-            zeros[j] += w == 0
-    t1, t2, z = s1.sum(), s2.sum(), zeros.sum()
-    vmin, vmax = lo.min(), hi.max()
-    for i in range(full, n):
-        w = xs[i]
-        d = np.float64(w) - pivot
-        t1 += d
-        t2 += d * d
-        vmin = min(vmin, w)
-        vmax = max(vmax, w)
-        z += w == 0
-    return t1, t2, np.float64(vmin), np.float64(vmax), z
+def _fused_pass(xs, pivot, scratch):
+    """``(sum d, sum d^2, min, max, zeros)`` of a block, ``d = v - pivot`` (one pass).
+
+    Min and max are taken over order keys (:func:`_order_key`): integer min/max vectorises, while a
+    float min/max that must keep NaN semantics does not. NaN keys sort beyond the
+    infinities, but a block holding NaN or an infinity has a non-finite sum and is
+    redone by :func:`_careful_pass`, so such keys are never used. ``scratch`` (two
+    elements of ``xs``'s dtype) turns the extreme keys back into floats.
+    """
+    bits = _as_bits(xs)  # one load serves both views: a second array would load twice
+    s1 = 0.0
+    s2 = 0.0
+    lo = hi = _order_key(bits[0])
+    zeros = 0
+    for i in range(xs.shape[0]):
+        d = np.float64(xs[i]) - pivot
+        s1 += d
+        s2 += d * d
+        key = _order_key(bits[i])
+        lo = min(lo, key)
+        hi = max(hi, key)
+        zeros += xs[i] == 0
+    extremes = _as_bits(scratch)
+    extremes[0], extremes[1] = _order_key(lo), _order_key(hi)
+    return s1, s2, np.float64(scratch[0]), np.float64(scratch[1]), zeros
 
 
 @_jit
@@ -183,7 +222,7 @@ def _bin_block(xs, all_finite, edges, scale, tolerance, slot, counters):
 
 
 @_jit
-def scan_range(flat, first, last, fout, iout, edges, scale, tolerance, slots):
+def scan_range(flat, first, last, fout, iout, edges, scale, tolerance, slots, runs, copied):
     """Statistics (and slots, when ``edges`` is non-empty) of blocks ``first..last-1``.
 
     Parameters
@@ -196,8 +235,14 @@ def scan_range(flat, first, last, fout, iout, edges, scale, tolerance, slots):
         equal-width edges, bins per unit and the re-check tolerance (``scale`` 0:
         binary search for every value).
     slots : int64 (bins + 2) counters this call adds to.
+    runs : int64 (nruns, 3) rows ``(start, stop, offset)``, sorted by start: the
+        elements ``flat[start:stop]`` are copied to ``copied[offset:]`` while their
+        block is in cache (runs may overlap and span blocks).
+    copied : 1-D array of ``flat``'s dtype receiving the runs.
     """
     n = flat.shape[0]
+    ended = 0  # runs before this one end before the current block
+    scratch = np.empty(2, flat.dtype)
     binning = edges.shape[0] > 0
     slot = np.empty(BLOCK if binning else 0, np.uint32)
     counters = np.zeros((COUNTER_ROWS, slots.shape[0]), np.int64)
@@ -210,7 +255,7 @@ def scan_range(flat, first, last, fout, iout, edges, scale, tolerance, slots):
         for i in range(prefix):
             pivot += np.float64(xs[i])
         pivot /= prefix
-        t1, t2, vmin, vmax, zeros = _fused_pass(xs, pivot)
+        t1, t2, vmin, vmax, zeros = _fused_pass(xs, pivot, scratch)
         all_finite = math.isfinite(t1) and math.isfinite(t2) and math.isfinite(pivot)
         if all_finite:
             fout[b, 0] = size * pivot + t1
@@ -222,9 +267,79 @@ def scan_range(flat, first, last, fout, iout, edges, scale, tolerance, slots):
             _careful_pass(xs, fout, iout, b)
         if binning:
             _bin_block(xs, all_finite, edges, scale, tolerance, slot, counters)
+        ended = _copy_runs(flat, start, start + size, runs, ended, copied)
     for row in range(COUNTER_ROWS):
         for k in range(slots.shape[0]):
             slots[k] += counters[row, k]
+
+
+@_jit
+def _copy_runs(flat, lo, hi, runs, ended, copied):
+    """Copy the parts of ``runs`` inside ``flat[lo:hi]``; return the new ``ended``."""
+    while ended < runs.shape[0] and runs[ended, 1] <= lo:
+        ended += 1
+    r = ended
+    while r < runs.shape[0] and runs[r, 0] < hi:
+        a, b = max(runs[r, 0], lo), min(runs[r, 1], hi)
+        out = runs[r, 2] - runs[r, 0]
+        for i in range(a, b):  # a plain loop: it vectorises, a slice assignment did not
+            copied[out + i] = flat[i]
+        r += 1
+    return ended
+
+
+@_jit
+def _compensated_add(total, carry, x):
+    """One step of Neumaier's summation: ``total + carry`` tracks the exact sum."""
+    t = total + x
+    if abs(total) >= abs(x):
+        carry += (total - t) + x
+    else:
+        carry += (x - t) + total
+    return t, carry
+
+
+@_jit
+def _settle(total, carry):
+    """The compensated sum, or the plain one where it is not finite (inf, NaN)."""
+    return total + carry if math.isfinite(total) else total
+
+
+@_jit
+def combine(fout, iout):
+    """Merge per-block results in block order: the compiled twin of
+    :func:`paramlab._summary_kernels.combine_blocks` (same formulas; compensated sums
+    stand in for ``math.fsum``).
+
+    Returns ``(count, mean, m2, sumsq, min, max, zeros, nan, posinf, neginf)``;
+    ``mean``, ``min`` and ``max`` are NaN when no value is finite.
+    """
+    count = zeros = nan = posinf = neginf = 0
+    total = carry = 0.0
+    vmin, vmax = math.inf, -math.inf
+    for b in range(fout.shape[0]):
+        zeros += iout[b, 1]
+        nan += iout[b, 2]
+        posinf += iout[b, 3]
+        neginf += iout[b, 4]
+        if iout[b, 0] > 0:
+            count += iout[b, 0]
+            total, carry = _compensated_add(total, carry, fout[b, 0])
+            vmin = min(vmin, fout[b, 2])
+            vmax = max(vmax, fout[b, 3])
+    if count == 0:
+        return 0, math.nan, 0.0, 0.0, math.nan, math.nan, zeros, nan, posinf, neginf
+    mean = _settle(total, carry) / count
+    spread = spread_carry = sumsq = sumsq_carry = 0.0
+    for b in range(fout.shape[0]):
+        n = np.float64(iout[b, 0])
+        if n > 0:
+            t, m2 = fout[b, 0], fout[b, 1]
+            offset = t / n - mean  # block mean minus overall mean
+            spread, spread_carry = _compensated_add(spread, spread_carry, m2 + n * offset * offset)
+            sumsq, sumsq_carry = _compensated_add(sumsq, sumsq_carry, m2 + t * (t / n))
+    return (count, mean, _settle(spread, spread_carry), _settle(sumsq, sumsq_carry), vmin, vmax,
+            zeros, nan, posinf, neginf)
 
 
 # --------------------------------------------------------------------------- thumbnail

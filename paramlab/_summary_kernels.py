@@ -13,11 +13,14 @@ on how many threads visited the blocks.
 
 Threads: :func:`scan` can spread blocks over worker threads (both families
 release the GIL). Workers take chunks of blocks from a shared counter, so a
-worker starved by another process leaves its share to the others. The compiled
-kernels use every core by default on arrays of at least
-:data:`MIN_ELEMENTS_PER_THREAD` elements a thread; the NumPy kernels use one
-thread, because there two threads were no faster than one on the 2-core
-development machine (each block takes several passes through the cache).
+worker starved by another process leaves its share to the others. By default
+the compiled kernels use every core on machines with more than two, on arrays
+of at least :data:`MIN_ELEMENTS_PER_THREAD` elements a thread; otherwise one
+thread. The compiled pass runs at memory speed on one core, and on the 2-core
+development machine a second thread made a view update of four 4096 x 4096
+replicas slower, not faster (25.5 against 24.7 ms after an idle pause). The
+NumPy kernels use one thread: there two were no faster than one (each block
+takes several passes through the cache).
 
 Histogram "slots" are ``n + 2`` counters: slot 0 counts finite values below the
 first edge, slots ``1..n`` the bins, slot ``n + 1`` finite values above the last
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 import itertools
 import math
 import os
@@ -77,6 +81,17 @@ class Binner:
         slots = np.searchsorted(self.edges, values, side="right")
         slots[values == self.hi] = self.bins
         return slots
+
+
+@functools.lru_cache(maxsize=256)
+def _binner_of_bytes(raw: bytes) -> Binner:
+    return Binner(np.frombuffer(raw, dtype=np.float64))
+
+
+def binner_for(edges: np.ndarray) -> Binner:
+    """A :class:`Binner` for validated edges, shared between calls with the same edges
+    (a live view keeps its edges, and checking them for equal widths is not free)."""
+    return _binner_of_bytes(np.ascontiguousarray(edges, dtype=np.float64).tobytes())
 
 
 def _uniform_grid(edges: np.ndarray) -> tuple[float | None, float]:
@@ -318,6 +333,7 @@ class ScanResult:
     posinf: int
     neginf: int
     slots: np.ndarray | None
+    copied: np.ndarray | None = None
 
 
 _EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
@@ -327,7 +343,8 @@ MIN_ELEMENTS_PER_THREAD = 1 << 20
 
 def default_threads(compiled: bool = False) -> int:
     """Threads used by :func:`scan` when none are asked for (see the module docstring)."""
-    return max_threads() if compiled else 1
+    cores = max_threads()
+    return cores if compiled and cores > 2 else 1
 
 
 def max_threads() -> int:
@@ -349,7 +366,7 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def scan(x: np.ndarray, binner: Binner | None = None, want_stats: bool = True,
-         threads: int | None = None) -> ScanResult:
+         threads: int | None = None, runs=None) -> ScanResult:
     """Visit every block of ``x`` once; return the combined statistics and slots.
 
     Contiguous arrays of a dtype the compiled kernels support (see
@@ -368,15 +385,62 @@ def scan(x: np.ndarray, binner: Binner | None = None, want_stats: bool = True,
         compiled pass computes the moments anyway, at no extra cost).
     threads : int, optional
         Worker threads; blocks and their combination order do not depend on it.
+    runs : RunTable, optional
+        Runs of C-order flat indices (:func:`run_table`) to copy out into
+        ``ScanResult.copied``. The compiled pass copies each while its block is
+        in cache, so the copies cost no further read of memory.
     """
     jit = compiled_for(x)
     if x.size == 0 or not (x.flags.c_contiguous or x.flags.f_contiguous):
         jit = None
     threads = default_threads(jit is not None) if threads is None else max(1, int(threads))
     threads = min(threads, max(1, x.size // MIN_ELEMENTS_PER_THREAD))
-    if jit is not None:
-        return _scan_compiled(jit, x, binner, threads)
-    return _scan_numpy(x, binner, want_stats, threads)
+    table = runs
+    if table is not None and table.size != x.size:
+        raise ValueError(f"scan: runs index {table.size} elements; the array has {x.size}")
+    if jit is not None and (table is None or x.flags.c_contiguous):
+        return _scan_compiled(jit, x, binner, threads, table)
+    res = _scan_numpy(x, binner, want_stats, threads)
+    if table is not None:
+        flat = x.flat
+        copied = np.empty(table.total, dtype=x.dtype)
+        for start, stop, offset in table.rows.tolist():
+            copied[offset : offset + stop - start] = flat[start:stop]
+        res = dataclasses.replace(res, copied=copied)
+    return res
+
+
+@dataclasses.dataclass(frozen=True)
+class RunTable:
+    """Runs of C-order flat indices to copy out during a :func:`scan` (see :func:`run_table`)."""
+
+    rows: np.ndarray  # int64 (n, 3): start, stop, offset in the copy; sorted by start
+    total: int  # elements copied
+    size: int  # elements of the array the runs index
+
+
+_NO_RUNS = np.zeros((0, 3), dtype=np.int64)
+
+
+def run_table(size: int, starts, lengths) -> RunTable:
+    """Validate runs ``flat[start:start + length]`` of a ``size``-element array.
+
+    The copy holds them one after another in the order given.
+    """
+    starts, lengths = (np.asarray(v, dtype=np.int64).reshape(-1) for v in (starts, lengths))
+    if starts.shape != lengths.shape:
+        raise ValueError(
+            f"scan: runs need one length per start; got {starts.size} starts and "
+            f"{lengths.size} lengths"
+        )
+    stops = starts + lengths
+    if starts.size and (lengths.min() < 0 or starts.min() < 0 or stops.max() > size):
+        raise IndexError(f"scan: runs must lie within the {size} elements of the array")
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    order = np.argsort(starts, kind="stable")
+    rows = np.stack([starts[order], stops[order], offsets[order]], axis=1)
+    rows.flags.writeable = False
+    return RunTable(np.ascontiguousarray(rows), int(lengths.sum()), int(size))
 
 
 def _in_threads(threads: int, tasks: int, work) -> None:
@@ -424,7 +488,7 @@ def _scan_numpy(x, binner, want_stats, threads) -> ScanResult:
 _COMPILED_TASK_BLOCKS = 16  # blocks per task handed to a worker (2^18 elements)
 
 
-def _scan_compiled(jit, x, binner, threads) -> ScanResult:
+def _scan_compiled(jit, x, binner, threads, table: RunTable | None) -> ScanResult:
     flat = x.reshape(-1) if x.flags.c_contiguous else x.ravel(order="K")
     nblocks = -(-flat.size // jit.BLOCK)
     fout = np.empty((nblocks, 4), dtype=np.float64)
@@ -436,14 +500,21 @@ def _scan_compiled(jit, x, binner, threads) -> ScanResult:
         scale, tolerance = (binner.scale, binner.tolerance) if binner.uniform else (0.0, 0.0)
     slot_parts = np.zeros((threads, width), dtype=np.int64)
     per_task = nblocks if threads == 1 else _COMPILED_TASK_BLOCKS
+    runs = _NO_RUNS if table is None else table.rows
+    copied = np.empty(0 if table is None else table.total, dtype=flat.dtype)
 
     def work(worker: int, task: int) -> None:
         first = task * per_task
         jit.scan_range(flat, first, min(first + per_task, nblocks), fout, iout, edges,
-                       scale, tolerance, slot_parts[worker])
+                       scale, tolerance, slot_parts[worker], runs, copied)
 
     _in_threads(threads, -(-nblocks // per_task), work)
-    return combine_blocks(fout, iout, None if binner is None else slot_parts.sum(axis=0))
+    count, mean, m2, sumsq, vmin, vmax, *counts = jit.combine(fout, iout)
+    if not count:
+        mean = vmin = vmax = None
+    return ScanResult(count, mean, m2, sumsq, vmin, vmax, *counts,
+                      None if binner is None else slot_parts.sum(axis=0),
+                      None if table is None else copied)
 
 
 _NO_EDGES = np.zeros(0, dtype=np.float64)

@@ -20,7 +20,8 @@ Conventions
   ``std``, ``min`` and ``max`` are ``None`` and ``l2`` is ``0.0``.
 * Moments are accumulated in float64 whatever the input dtype (bool, integer,
   float16/32/64), per block around the block's own mean, and blocks are merged
-  with exact sums, so they agree with NumPy float64 two-pass results to rounding.
+  with exact (or compensated) sums, so they agree with NumPy float64 two-pass
+  results to rounding.
   float64 data whose sum of squares overflows gives ``inf``, as NumPy does.
 * Histogram bins are ``edges[i] <= v < edges[i + 1]``, the last bin also taking
   ``v == edges[-1]`` (NumPy's rule), compared in float64. NaN and infinities never
@@ -53,6 +54,9 @@ __all__ = [
     "sample",
     "thumbnail",
     "divergence",
+    "Survey",
+    "survey",
+    "THUMB_RUN_BYTES",
 ]
 
 DEFAULT_MAX_ELEMENTS = 2**22
@@ -482,7 +486,7 @@ def histogram(x, edges) -> Histogram:
     ([2, 1], 1, 0, 1)
     """
     raw = _raw(x)
-    binner = _k.Binner(_check_edges(edges))
+    binner = _k.binner_for(_check_edges(edges))
     if _backend.is_gpu_array(raw):
         with _on_device(raw):
             return _whole_histogram(raw, _backend.xp_of(raw), binner)
@@ -574,25 +578,33 @@ def summarize(x, edges=None, bins: int = 64, *, sample_histogram: bool = False,
         if extremes is not None:
             edges = _edges_from_range(*extremes, bins, symmetric)
     if edges is not None and not sampled:
-        binner = _k.Binner(edges)
+        binner = _k.binner_for(edges)
         res = _k.scan(raw, binner, threads=threads)
         hist = _make_histogram(binner, res.slots, res.nan, res.posinf, res.neginf, raw.size)
         return _stats_from_scan(raw, res), hist
     s = _stats_from_scan(raw, _k.scan(raw, threads=threads))
-    binner = _k.Binner(edges if edges is not None else edges_for(s, bins, symmetric))
     data = sample(raw, max_elements) if sampled else raw
-    res = _k.scan(data, binner, want_stats=False, threads=threads)
-    hist = _make_histogram(binner, res.slots, s.nan, s.posinf, s.neginf, data.size, sampled)
-    return s, hist
+    return s, _histogram_of(data, s, edges, bins, symmetric, sampled, threads)
 
 
 def _summarize_whole(raw, edges, bins, sampled, max_elements, symmetric):
-    xp = _backend.xp_of(raw)
-    s = _whole_stats(raw, xp)
-    binner = _k.Binner(edges if edges is not None else edges_for(s, bins, symmetric))
+    s = _whole_stats(raw, _backend.xp_of(raw))
     data = sample(raw, max_elements) if sampled else raw
-    hist = _whole_histogram(data, xp, binner, sampled, (s.nan, s.posinf, s.neginf))
-    return s, hist
+    return s, _histogram_of(data, s, edges, bins, symmetric, sampled)
+
+
+def _histogram_of(data, s: Stats, edges, bins, symmetric, sampled, threads=None) -> Histogram:
+    """Histogram of ``data`` (the tensor or its sample) whose exact statistics are ``s``.
+
+    The non-finite counts are the tensor's own, from ``s``.
+    """
+    binner = _k.binner_for(edges if edges is not None else edges_for(s, bins, symmetric))
+    if _backend.is_gpu_array(data):
+        with _on_device(data):
+            return _whole_histogram(data, _backend.xp_of(data), binner, sampled,
+                                    (s.nan, s.posinf, s.neginf))
+    res = _k.scan(data, binner, want_stats=False, threads=threads)
+    return _make_histogram(binner, res.slots, s.nan, s.posinf, s.neginf, data.size, sampled)
 
 
 # --------------------------------------------------------------------------- sample
@@ -779,6 +791,142 @@ def _quantize(sums, finite, total, shape_2d, source_shape, block) -> Thumbnail:
         source_shape=tuple(int(d) for d in source_shape),
         block=block,
     )
+
+
+# --------------------------------------------------------------------------- survey
+THUMB_RUN_BYTES = 64
+"""A sampled thumbnail cell averages the first this many bytes (one cache line) of
+the cell's first row."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Survey:
+    """What a view shows of one tensor, taken in one read of its memory.
+
+    Attributes
+    ----------
+    stats : Stats
+        Exact, always.
+    histogram : Histogram
+        Of :attr:`sample` when :attr:`sampled`, else of the whole tensor.
+    thumbnail : Thumbnail
+        Of a fixed subset when :attr:`sampled` (see :func:`survey`); its
+        ``shape_2d`` and ``block`` are in the tensor's own elements.
+    sample : array or None
+        ``sample(x, sample_size)`` on the tensor's device when :attr:`sampled`.
+    sampled : bool
+        Whether the tensor had more than ``max_elements`` elements.
+    """
+
+    stats: Stats
+    histogram: Histogram
+    thumbnail: Thumbnail
+    sample: object
+    sampled: bool
+
+
+def survey(x, edges=None, bins: int = 64, *, max_elements: int = DEFAULT_MAX_ELEMENTS,
+           sample_size: int = 2**16, thumb_side: int = 64, symmetric: bool = False,
+           threads: int | None = None) -> Survey:
+    """Statistics, histogram, thumbnail and fixed sample of a tensor, together.
+
+    Up to ``max_elements`` elements this is :func:`summarize` and
+    :func:`thumbnail` of the whole tensor. Above, the statistics stay exact and the
+    rest comes from fixed subsets: the histogram counts :func:`sample` ``(x,
+    sample_size)``, and each thumbnail cell averages the first
+    :data:`THUMB_RUN_BYTES` bytes of its first row. A C-contiguous CPU tensor is
+    then read from memory once: the subsets are copied out while each block is in
+    cache for the statistics.
+
+    Parameters
+    ----------
+    x : array
+        NumPy/CuPy array or object with ``_data``.
+    edges, bins, symmetric, threads
+        As for :func:`summarize`.
+    max_elements : int
+        Sampling threshold.
+    sample_size : int
+        Elements in the histogram's sample.
+    thumb_side : int
+        Largest thumbnail side.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(-1.0, 1.0, 300 * 200).reshape(300, 200)
+    >>> v = survey(x, bins=8, max_elements=1000, sample_size=256)
+    >>> v.sampled, v.stats.count, v.histogram.binned, v.sample.size
+    (True, 60000, 256, 256)
+    >>> v.thumbnail.shape_2d, v.thumbnail.block, v.thumbnail.data.shape
+    ((300, 200), (5, 4), (60, 50))
+    """
+    raw = _raw(x)
+    max_elements = _check_count("max_elements", max_elements)
+    sample_size = _check_count("sample_size", sample_size)
+    thumb_side = _check_count("thumb_side", thumb_side)
+    if edges is not None:
+        edges = _check_edges(edges)
+    if raw.size <= max_elements:
+        s, h = summarize(raw, edges, bins, symmetric=symmetric, threads=threads)
+        return Survey(s, h, thumbnail(raw, thumb_side), None, False)
+    plan = _survey_plan(tuple(int(d) for d in _as_2d(raw).shape), raw.dtype.itemsize,
+                        sample_size, thumb_side)
+    if _backend.is_gpu_array(raw) or not raw.flags.c_contiguous:
+        s, copied = stats(raw), _gather_runs(raw, plan.runs)
+    else:
+        res = _k.scan(raw, threads=threads, runs=plan.runs)
+        s, copied = _stats_from_scan(raw, res), res.copied
+    data = copied[: plan.nsample]
+    hist = _histogram_of(data, s, edges, bins, symmetric, True, threads)
+    picked = copied[plan.nsample :].reshape(plan.thumb_rows, -1)
+    with _on_device(picked):
+        sums, finite, total = _thumbnail_cells(picked, (1, plan.run), _backend.xp_of(picked))
+    t = _quantize(sums, finite, total, plan.shape_2d, raw.shape, plan.cell)
+    return Survey(s, hist, t, data, True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _SurveyPlan:
+    shape_2d: tuple[int, int]
+    cell: tuple[int, int]  # thumbnail cell, in elements of the 2-D view
+    run: int  # elements each thumbnail cell reads (the start of its first row)
+    thumb_rows: int
+    nsample: int
+    runs: _k.RunTable  # the sample's chunks, then the thumbnail runs row by row
+
+
+@functools.lru_cache(maxsize=64)
+def _survey_plan(shape_2d, itemsize: int, sample_size: int, thumb_side: int) -> _SurveyPlan:
+    """Which elements a large tensor's survey copies out (they depend on its shape only)."""
+    rows, cols = shape_2d
+    cell = (max(1, -(-rows // thumb_side)), max(1, -(-cols // thumb_side)))
+    run = max(1, min(cell[1], THUMB_RUN_BYTES // itemsize))
+    # The first `run` elements of every cell's first row (the last cell's run ends
+    # at the row's end), as offsets into the flat tensor.
+    col_starts = np.minimum(np.arange(0, cols, cell[1], dtype=np.int64), cols - run)
+    row_starts = np.arange(0, rows, cell[0], dtype=np.int64) * cols
+    thumb_starts = (row_starts[:, None] + col_starts[None, :]).reshape(-1)
+    starts, chunk = _sample_starts(rows * cols, sample_size)
+    runs = _k.run_table(
+        rows * cols,
+        np.concatenate([starts, thumb_starts]),
+        np.concatenate([np.full(starts.size, chunk), np.full(thumb_starts.size, run)]),
+    )
+    return _SurveyPlan(shape_2d, cell, run, row_starts.size, starts.size * chunk, runs)
+
+
+def _gather_runs(raw, runs: _k.RunTable):
+    """``raw``'s C-order flat runs, in the table's copy order, gathered on its device."""
+    xp = _backend.xp_of(raw)
+    index = np.empty(runs.total, dtype=np.int64)
+    for start, stop, offset in runs.rows.tolist():
+        index[offset : offset + stop - start] = np.arange(start, stop)
+    with _on_device(raw):
+        index = xp.asarray(index)
+        if raw.flags.c_contiguous:
+            return raw.reshape(-1)[index]
+        return raw[xp.unravel_index(index, raw.shape)]
 
 
 # --------------------------------------------------------------------------- divergence

@@ -7,10 +7,11 @@ update recomputes only replicas (values or gradients) whose version changed.
 
 Exactness: statistics (with NaN/Inf counts) are always exact. Above
 :data:`SAMPLE_ABOVE` elements, histograms use ``summary``'s fixed sample of
-:data:`SAMPLE_SIZE` elements and thumbnails average a fixed strided grid of at
-most ``THUMB_GRID x THUMB_GRID`` elements; replica divergence compares the
-fixed samples (plus the exact statistics). ModelView rows sample their small
-histograms above :data:`ROW_SAMPLE_ABOVE`.
+:data:`SAMPLE_SIZE` elements and thumbnails average a fixed subset (see
+:func:`paramlab.summary.survey`, which takes all of a replica's value summaries in
+one read of its memory); replica divergence compares the fixed samples (plus the
+exact statistics). ModelView rows sample their small histograms above
+:data:`ROW_SAMPLE_ABOVE`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ SAMPLE_SIZE = 2**16
 ROW_SAMPLE_ABOVE = 2**16
 """ModelView row histograms are sampled above this many elements."""
 THUMB_SIDE = 64
-THUMB_GRID = 128
 STAT_FIELDS = ("mean", "std", "min", "max", "l2", "zeros", "nan", "posinf", "neginf", "count")
 _PAD = 0.05  # edges from a data range are widened by this fraction of it on each side
 _NORMAL_SPAN = 4.0  # edges of a normal law: mean +/- this many std
@@ -103,28 +103,16 @@ def _as_2d(raw):
     return raw.reshape(raw.shape[0], -1)
 
 
-def thumb_payload(raw) -> dict:
-    """The protocol's ``Thumb`` of a raw array (strided grid above :data:`SAMPLE_ABOVE`)."""
-    stride, sampled = (1, 1), False
-    source = raw
-    if raw.size > SAMPLE_ABOVE and raw.flags.c_contiguous:
-        x2 = _as_2d(raw)  # a view: the array is contiguous
-        stride = (-(-x2.shape[0] // THUMB_GRID), -(-x2.shape[1] // THUMB_GRID))
-        source, sampled = x2[:: stride[0], :: stride[1]], True
-        if isinstance(source, np.ndarray):  # a small copy the one-pass kernel can read
-            source = np.ascontiguousarray(source)
-        shape_2d = [int(d) for d in x2.shape]
-    t = summary.thumbnail(source, THUMB_SIDE)
-    if not sampled:
-        shape_2d = [int(d) for d in t.shape_2d]
+def thumb_payload(t: summary.Thumbnail, sampled: bool = False) -> dict:
+    """The protocol's ``Thumb`` of a thumbnail (``sampled``: of a fixed subset)."""
     data = np.array(t.data, dtype=np.uint8)
     data[t.nonfinite] = 0
     return {
         "data": array_payload(data, "uint8"),
         "scale": clean(t.scale),
-        "shape_2d": shape_2d,
-        "block": [int(t.block[0] * stride[0]), int(t.block[1] * stride[1])],
-        "sampled": sampled,
+        "shape_2d": [int(d) for d in t.shape_2d],
+        "block": [int(b) for b in t.block],
+        "sampled": bool(sampled),
     }
 
 
@@ -140,10 +128,17 @@ def _summarize(raw, edges, sample_above=SAMPLE_ABOVE):
     return summary.summarize(raw, edges)
 
 
-def _histogram(raw, edges, sample_above=SAMPLE_ABOVE):
+def _survey(raw, edges):
+    """Value summaries of a replica in one read: stats, histogram, thumbnail, sample."""
+    return summary.survey(raw, edges, max_elements=SAMPLE_ABOVE, sample_size=SAMPLE_SIZE,
+                          thumb_side=THUMB_SIDE)
+
+
+def _histogram(raw, edges, sample_above=SAMPLE_ABOVE, sample=None):
+    """Histogram of ``raw``; of its fixed sample (``sample`` if already taken) when large."""
     if raw.size > sample_above:
         size = SAMPLE_SIZE if sample_above >= SAMPLE_ABOVE else sample_above
-        h = summary.histogram(summary.sample(raw, size), edges)
+        h = summary.histogram(summary.sample(raw, size) if sample is None else sample, edges)
         return summary.Histogram(
             h.edges, h.counts, h.below, h.above, h.nan, h.posinf, h.neginf, True, h.binned
         )
@@ -206,11 +201,11 @@ def _same_device(a, b) -> bool:
     return not ga or a.device.id == b.device.id
 
 
-def divergence_payload(raw0, ctx0, s0, raw, s, sample0=None) -> dict:
+def divergence_payload(raw0, ctx0, s0, raw, s, sample0=None, sample=None) -> dict:
     """Replica ``raw`` against the reference ``raw0`` (exact when small and on one device).
 
-    ``sample0``, when given, is ``summary.sample(raw0, SAMPLE_SIZE)`` already taken (one
-    update compares every replica with the same reference).
+    ``sample0`` and ``sample``, when given, are ``summary.sample(..., SAMPLE_SIZE)``
+    of ``raw0`` and ``raw`` already taken (by :func:`paramlab.summary.survey`).
     """
     if _same_device(raw0, raw) and raw0.size <= SAMPLE_ABOVE:
         d = summary.divergence(raw0, raw)
@@ -218,7 +213,7 @@ def divergence_payload(raw0, ctx0, s0, raw, s, sample0=None) -> dict:
         out["sampled"] = False
         return clean(out)
     a = summary.sample(raw0, SAMPLE_SIZE) if sample0 is None else sample0
-    b = summary.sample(raw, SAMPLE_SIZE)
+    b = summary.sample(raw, SAMPLE_SIZE) if sample is None else sample
     if not _same_device(a, b):
         b = _backend.to_context(b, ctx0)
     d = summary.divergence(a, b)
@@ -320,7 +315,7 @@ class ParamTracker:
         self.edges = self.grad_edges = None
         self.row_edges = self.row_grad_edges = None
         self.edges_epoch = 0
-        self._vstats, self._vhist, self._thumb = {}, {}, {}
+        self._vstats, self._vhist, self._thumb, self._sample = {}, {}, {}, {}
         self._gstats, self._ghist, self._div = {}, {}, {}
         self._row_hist = self._row_ghist = None
         self._history = collections.deque(maxlen=self.history_len)
@@ -445,9 +440,11 @@ class ParamTracker:
         for (key, _, r, _), raw in zip(reps, raws):
             cached = self._vhist.get(key)
             if force or cached is None or cached[0] != r.version or cached[1] != self.edges_epoch:
-                s, h = _summarize(raw, self.edges)
-                self._vstats[key] = (r.version, s)
-                self._vhist[key] = (r.version, self.edges_epoch, h)
+                v = _survey(raw, self.edges)
+                self._vstats[key] = (r.version, v.stats)
+                self._vhist[key] = (r.version, self.edges_epoch, v.histogram)
+                self._thumb[key] = (r.version, thumb_payload(v.thumbnail, v.sampled))
+                self._sample[key] = (r.version, v.sample)
                 changed.append(key)
         key0 = reps[0][0]
         s0, h0 = self._vstats[key0][1], self._vhist[key0][2]
@@ -455,7 +452,8 @@ class ParamTracker:
             self.edges = _range_edges(s0, self.bins, False)
             self.edges_epoch += 1
             for (key, _, r, _), raw in zip(reps, raws):
-                self._vhist[key] = (r.version, self.edges_epoch, _histogram(raw, self.edges))
+                h = _histogram(raw, self.edges, sample=self._taken_sample(key, r))
+                self._vhist[key] = (r.version, self.edges_epoch, h)
                 if key not in changed:
                     changed.append(key)
         return changed
@@ -501,21 +499,23 @@ class ParamTracker:
             self._gstats[key] = cached
         return cached[1]
 
+    def _taken_sample(self, key, r):
+        """The fixed sample of replica ``key`` taken at its current version, if any."""
+        cached = self._sample.get(key)
+        return cached[1] if cached is not None and cached[0] == r.version else None
+
     def _divergence(self, reps, raws, force):
         out = {}
         if len(reps) < 2:
             return out
         key0, ctx0, r0, _ = reps[0]
-        s0 = self._vstats[key0][1]
-        sample0 = None  # the reference's sample, taken once for all replicas
+        s0, sample0 = self._vstats[key0][1], self._taken_sample(key0, r0)
         for (key, _, r, _), raw in zip(reps[1:], raws[1:]):
             versions = (r0.version, r.version)
             cached = self._div.get(key)
             if force or cached is None or cached[0] != versions:
-                s = self._vstats[key][1]
-                if sample0 is None and raws[0].size > SAMPLE_ABOVE:
-                    sample0 = summary.sample(raws[0], SAMPLE_SIZE)
-                cached = (versions, divergence_payload(raws[0], ctx0, s0, raw, s, sample0))
+                s, sample = self._vstats[key][1], self._taken_sample(key, r)
+                cached = (versions, divergence_payload(raws[0], ctx0, s0, raw, s, sample0, sample))
                 self._div[key] = cached
             out[key] = cached[1]
         return out
@@ -584,10 +584,6 @@ class ParamTracker:
         )
         if reps:
             changed = set(self._value_summaries(reps, raws, force))
-            for (key_, _, r, _), raw in zip(reps, raws):
-                cached = self._thumb.get(key_)
-                if force or cached is None or cached[0] != r.version:
-                    self._thumb[key_] = (r.version, thumb_payload(raw))
             gchanged = set(self._grad_summaries(reps, force))
             divs = self._divergence(reps, raws, force)
             self._note_history(reps, seq)

@@ -16,7 +16,7 @@ from . import _static
 from ._base import ViewBase
 from ._cards import (
     _range_edges,
-    _summarize,
+    _survey,
     _theory_edges,
     clean,
     hist_payload,
@@ -244,7 +244,8 @@ class InitializerView(ViewBase):
             from .. import summary
 
             edges = _range_edges(summary.stats(raw), bins, False)
-        s, h = _summarize(raw, edges)
+        v = _survey(raw, edges)
+        s, h = v.stats, v.histogram
         check = theory.check(arr)
         curve = None
         if theory.pdf is not None:
@@ -260,7 +261,7 @@ class InitializerView(ViewBase):
             "pdf_curve": curve,
             "ks": None if check is None else float(check),
             "check_kind": _CHECK_KIND.get(theory.family, "") if check is not None else "",
-            "thumb": thumb_payload(raw),
+            "thumb": thumb_payload(v.thumbnail, v.sampled),
             "draws": draws,
             "error": "",
         }

@@ -193,8 +193,9 @@ def test_update_copies_nothing_and_skips_unchanged_replicas(recording, monkeypat
     p = _weight((2049, 2048), ctxs)  # above 2^22 elements: the sampled path
     view = ParameterView(p)
     calls = []
-    real = summary.summarize
-    monkeypatch.setattr(summary, "summarize", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for name in ("summarize", "survey"):  # survey: values, summarize: gradients
+        real = getattr(summary, name)
+        monkeypatch.setattr(summary, name, lambda *a, _f=real, **k: calls.append(1) or _f(*a, **k))
     with _backend.counting() as moved:
         assert view.update(force=True)
         assert not view.update()  # nothing changed: nothing computed, nothing sent
