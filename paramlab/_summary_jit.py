@@ -5,10 +5,16 @@ without it the NumPy kernels do the same work in several passes per block.
 
 One call visits each element of a contiguous array once from memory: the array
 is cut into blocks of :data:`BLOCK` elements, and each block, while it sits in
-cache, yields its statistics and then its histogram slots. The per-block
-results are combined by :func:`paramlab._summary_kernels.combine_blocks`
-exactly as the NumPy path's are, so results do not depend on the kernel or on
-how many threads visited the blocks.
+cache, yields its statistics, then its histogram slots, and gives up the runs
+of elements the caller asked to copy (a view's fixed sample and thumbnail
+runs). The per-block results are merged in block order by :func:`combine`, with
+the formulas of :func:`paramlab._summary_kernels.combine_blocks`, so results do
+not depend on how many threads visited the blocks.
+
+Speed. The statistics pass runs at memory speed on one core: its sums are
+float64 reductions the compiler vectorises, and its min/max are taken over
+integer order keys of the values' bits (:func:`_order_key`), because a float
+min/max that keeps NaN semantics does not vectorise.
 
 Accuracy. An all-finite block is summed in one vectorised pass as deviations
 ``d = v - p`` from a pivot ``p``, the mean of the block's first ``k`` =
@@ -33,7 +39,7 @@ __all__ = ["BLOCK", "PIVOT_PREFIX", "SUPPORTED", "combine", "scan_range"]
 BLOCK = 1 << 14
 """Elements per block: a float64 block stays in the 1 MiB L2 cache with room to spare."""
 PIVOT_PREFIX = 64
-LANES = 32  # independent accumulators, so the compiler keeps several SIMD registers busy
+LANES = 32  # independent accumulators (divergence_pass), so several SIMD registers stay busy
 COUNTER_ROWS = 8  # histogram counter copies, summed at the end
 SUPPORTED = frozenset((np.dtype("float32"), np.dtype("float64")))
 """Dtypes compiled here (parameters' dtypes); others take the NumPy path, which
