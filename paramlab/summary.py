@@ -549,7 +549,8 @@ def summarize(x, edges=None, bins: int = 64, *, sample_histogram: bool = False,
     symmetric : bool
         Derive edges centred on 0 (ignored when ``edges`` is given).
     threads : int, optional
-        CPU worker threads (results do not depend on it); default one.
+        CPU worker threads (results do not depend on it); by default every core on
+        machines with more than two, else one (see :mod:`paramlab._summary_kernels`).
 
     Returns
     -------
