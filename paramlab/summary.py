@@ -583,8 +583,12 @@ def summarize(x, edges=None, bins: int = 64, *, sample_histogram: bool = False,
         res = _k.scan(raw, binner, threads=threads)
         hist = _make_histogram(binner, res.slots, res.nan, res.posinf, res.neginf, raw.size)
         return _stats_from_scan(raw, res), hist
-    s = _stats_from_scan(raw, _k.scan(raw, threads=threads))
-    data = sample(raw, max_elements) if sampled else raw
+    if sampled and raw.flags.c_contiguous:  # one read: the sample leaves the statistics pass
+        res = _k.scan(raw, threads=threads, runs=_sample_runs(raw.size, max_elements))
+        s, data = _stats_from_scan(raw, res), res.copied
+    else:
+        s = _stats_from_scan(raw, _k.scan(raw, threads=threads))
+        data = sample(raw, max_elements) if sampled else raw
     return s, _histogram_of(data, s, edges, bins, symmetric, sampled, threads)
 
 
@@ -625,6 +629,13 @@ def _sample_starts(size: int, max_elements: int) -> tuple[np.ndarray, int]:
     rng = np.random.default_rng([_SAMPLE_SEED, size, max_elements])
     jitter = (rng.random(nchunks) * (room + 1)).astype(np.int64)
     return _frozen(bounds[:-1] + jitter), chunk  # cached: read-only
+
+
+@functools.lru_cache(maxsize=64)
+def _sample_runs(size: int, max_elements: int) -> _k.RunTable:
+    """The fixed sample's chunks as runs a statistics pass can copy out."""
+    starts, chunk = _sample_starts(size, max_elements)
+    return _k.run_table(size, starts, np.full(starts.size, chunk))
 
 
 def sample(x, max_elements: int = DEFAULT_MAX_ELEMENTS):

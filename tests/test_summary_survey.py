@@ -162,7 +162,7 @@ def test_survey_of_any_layout_equals_that_of_a_contiguous_copy(layout):
     np.testing.assert_array_equal(a.thumbnail.data, b.thumbnail.data)
 
 
-def test_large_survey_reads_the_tensor_once(monkeypatch):
+def test_large_surveys_and_sampled_summaries_read_the_tensor_once(monkeypatch):
     x = _noisy((512, 512))
     scanned = []
     real_scan = kernels.scan
@@ -175,6 +175,10 @@ def test_large_survey_reads_the_tensor_once(monkeypatch):
     assert moved.total == 0  # nothing copied between devices or to the host
     assert scanned == [x.size, 1024]  # the tensor once (copying its subsets), then the sample
     assert v.stats.count == x.size
+    scanned.clear()
+    s, h = summarize(x, fixed_edges(-3, 3, 8), sample_histogram=True, max_elements=1024)
+    assert scanned == [x.size, 1024] and h.sampled  # a sampled summary reads once too
+    assert s == v.stats
 
 
 def test_survey_rejects_bad_arguments():
