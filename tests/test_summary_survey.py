@@ -7,6 +7,7 @@ NumPy kernels (the ``kernel`` fixture imported from there).
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -186,6 +187,33 @@ def test_survey_rejects_bad_arguments():
         survey(np.zeros(10), sample_size=0)
     with pytest.raises(ValueError, match="thumb_side"):
         survey(np.zeros(10), thumb_side=-1)
+
+
+class FakeGpu(np.ndarray):
+    """A NumPy array that takes the GPU code paths (device-side gather and reductions)."""
+
+    @property
+    def device(self):
+        return contextlib.nullcontext()
+
+    def get(self):
+        return np.asarray(self)
+
+
+def test_device_side_survey_matches_the_one_read_survey(monkeypatch):
+    monkeypatch.setattr(summary._backend, "is_gpu_array", lambda a: isinstance(a, FakeGpu))
+    x = _noisy((600, 500))
+    x[2, 3] = np.nan
+    edges = fixed_edges(-3.0, 3.0, 16)
+    on_device = survey(x.view(FakeGpu), edges, max_elements=10_000, sample_size=2048)
+    one_read = survey(x, edges, max_elements=10_000, sample_size=2048)
+    assert_stats_match(on_device.stats, x)
+    np.testing.assert_array_equal(np.asarray(on_device.sample), one_read.sample)
+    np.testing.assert_array_equal(on_device.histogram.counts, one_read.histogram.counts)
+    assert on_device.histogram.nan == one_read.histogram.nan == 1
+    np.testing.assert_array_equal(on_device.thumbnail.data, one_read.thumbnail.data)
+    np.testing.assert_array_equal(on_device.thumbnail.nonfinite, one_read.thumbnail.nonfinite)
+    assert on_device.thumbnail.block == one_read.thumbnail.block
 
 
 @pytest.mark.gpu
