@@ -287,9 +287,9 @@ def _copy_runs(flat, lo, hi, runs, ended, copied):
     r = ended
     while r < runs.shape[0] and runs[r, 0] < hi:
         a, b = max(runs[r, 0], lo), min(runs[r, 1], hi)
-        out = runs[r, 2] - runs[r, 0]
-        for i in range(a, b):  # a plain loop: it vectorises, a slice assignment did not
-            copied[out + i] = flat[i]
+        if a < b:
+            out = runs[r, 2] + a - runs[r, 0]
+            copied[out : out + b - a] = flat[a:b]
         r += 1
     return ended
 
