@@ -820,7 +820,8 @@ class Survey:
     stats : Stats
         Exact, always.
     histogram : Histogram
-        Of :attr:`sample` when :attr:`sampled`, else of the whole tensor.
+        Of :attr:`sample` when :attr:`sampled` (its own ``sampled`` flag says whether
+        the sample is smaller than the tensor), else of the whole tensor.
     thumbnail : Thumbnail
         Of a fixed subset when :attr:`sampled` (see :func:`survey`); its
         ``shape_2d`` and ``block`` are in the tensor's own elements.
@@ -890,7 +891,7 @@ def survey(x, edges=None, bins: int = 64, *, max_elements: int = DEFAULT_MAX_ELE
         res = _k.scan(raw, threads=threads, runs=plan.runs)
         s, copied = _stats_from_scan(raw, res), res.copied
     data = copied[: plan.nsample]
-    hist = _histogram_of(data, s, edges, bins, symmetric, True, threads)
+    hist = _histogram_of(data, s, edges, bins, symmetric, data.size < raw.size, threads)
     picked = copied[plan.nsample :].reshape(plan.thumb_rows, -1)
     with _on_device(picked):
         sums, finite, total = _thumbnail_cells(picked, (1, plan.run), _backend.xp_of(picked))
@@ -922,7 +923,10 @@ def _survey_plan(shape_2d, itemsize: int, sample_size: int, thumb_side: int) -> 
     col_starts = np.minimum(np.arange(0, cols, cell[1], dtype=np.int64), cols - run)
     row_starts = np.arange(0, rows, cell[0], dtype=np.int64) * cols
     thumb_starts = (row_starts[:, None] + col_starts[None, :]).reshape(-1)
-    starts, chunk = _sample_starts(rows * cols, sample_size)
+    if sample_size >= rows * cols:  # the sample is the whole tensor (as sample() says)
+        starts, chunk = _frozen(np.zeros(1, dtype=np.int64)), rows * cols
+    else:
+        starts, chunk = _sample_starts(rows * cols, sample_size)
     runs = _k.run_table(
         rows * cols,
         np.concatenate([starts, thumb_starts]),

@@ -182,6 +182,15 @@ def test_large_surveys_and_sampled_summaries_read_the_tensor_once(monkeypatch):
     assert s == v.stats
 
 
+def test_a_sample_as_large_as_the_tensor_is_the_tensor():
+    x = _noisy((50, 100))
+    v = survey(x, fixed_edges(-3, 3, 8), max_elements=1000, sample_size=x.size)
+    assert v.sampled  # the thumbnail is of a subset
+    np.testing.assert_array_equal(v.sample, x.reshape(-1))
+    assert not v.histogram.sampled and v.histogram.binned == x.size
+    np.testing.assert_array_equal(v.histogram.counts, histogram(x, fixed_edges(-3, 3, 8)).counts)
+
+
 def test_survey_rejects_bad_arguments():
     with pytest.raises(ValueError, match="sample_size"):
         survey(np.zeros(10), sample_size=0)
