@@ -8,6 +8,7 @@ imports; matplotlib is imported only when a figure is drawn.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 
@@ -114,7 +115,9 @@ def parameter_figure(card: dict | None, log_scale: bool = False):
         ax.axis("off")
         ax.text(0.5, 0.5, parameter_text(card), ha="center", va="center", fontsize=9)
         return fig
-    fig.suptitle(_card_header(card), fontsize=9)
+    # wrapped to the figure's width (about 13 characters an inch at this size): a long
+    # initializer repr would otherwise run off both edges
+    fig.suptitle(textwrap.fill(_card_header(card), width=int(13 * 3.2 * ncol)), fontsize=9)
     grid = fig.add_gridspec(4, ncol, height_ratios=[1.0, 1.2, 1.0, 0.8])
     edges = decode(card["edges"])
     theory = card["theory"]
