@@ -64,6 +64,12 @@ def stats_line(s: dict | None) -> str:
 
 
 # --------------------------------------------------------------------------- parameter
+def _wrapped(title: str, inches: float) -> str:
+    """``title`` broken into lines that fit a figure ``inches`` wide (about 13 characters
+    an inch at the titles' font sizes): a long initializer repr would run off both edges."""
+    return textwrap.fill(title, width=max(20, int(13 * inches)))
+
+
 def _card_header(card: dict) -> str:
     shape = "?" if card["shape"] is None else tuple(card["shape"])
     init = f" init={card['init']}" if card.get("init") else ""
@@ -115,9 +121,7 @@ def parameter_figure(card: dict | None, log_scale: bool = False):
         ax.axis("off")
         ax.text(0.5, 0.5, parameter_text(card), ha="center", va="center", fontsize=9)
         return fig
-    # wrapped to the figure's width (about 13 characters an inch at this size): a long
-    # initializer repr would otherwise run off both edges
-    fig.suptitle(textwrap.fill(_card_header(card), width=int(13 * 3.2 * ncol)), fontsize=9)
+    fig.suptitle(_wrapped(_card_header(card), 3.2 * ncol), fontsize=9)
     grid = fig.add_gridspec(4, ncol, height_ratios=[1.0, 1.2, 1.0, 0.8])
     edges = decode(card["edges"])
     theory = card["theory"]
@@ -223,7 +227,7 @@ def initializer_figure(state: dict, log_scale: bool = False):
             label="stated density",
         )
         ax.legend(fontsize=7)
-    ax.set_title(initializer_text(state).splitlines()[0], fontsize=8)
+    ax.set_title(_wrapped(initializer_text(state).splitlines()[0], 5.5), fontsize=8)
     ax.tick_params(labelsize=7)
     return fig
 
