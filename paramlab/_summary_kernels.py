@@ -395,19 +395,24 @@ def scan(x: np.ndarray, binner: Binner | None = None, want_stats: bool = True,
         jit = None
     threads = default_threads(jit is not None) if threads is None else max(1, int(threads))
     threads = min(threads, max(1, x.size // MIN_ELEMENTS_PER_THREAD))
-    table = runs
-    if table is not None and table.size != x.size:
-        raise ValueError(f"scan: runs index {table.size} elements; the array has {x.size}")
-    if jit is not None and (table is None or x.flags.c_contiguous):
-        return _scan_compiled(jit, x, binner, threads, table)
+    if runs is not None and runs.size != x.size:
+        raise ValueError(f"scan: runs index {runs.size} elements; the array has {x.size}")
+    if jit is not None and (runs is None or x.flags.c_contiguous):
+        return _scan_compiled(jit, x, binner, threads, runs)
     res = _scan_numpy(x, binner, want_stats, threads)
-    if table is not None:
-        flat = x.flat
-        copied = np.empty(table.total, dtype=x.dtype)
-        for start, stop, offset in table.rows.tolist():
-            copied[offset : offset + stop - start] = flat[start:stop]
-        res = dataclasses.replace(res, copied=copied)
+    if runs is not None:  # gathered after the pass: the NumPy kernels have no copy step
+        res = dataclasses.replace(res, copied=_gather_runs(x, runs))
     return res
+
+
+def _gather_runs(x: np.ndarray, runs: RunTable) -> np.ndarray:
+    """The runs of ``x`` (C-order flat indices) one after another, by one fancy index."""
+    by_offset = runs.rows[np.argsort(runs.rows[:, 2], kind="stable")]
+    starts, stops, offsets = by_offset.T
+    index = np.arange(runs.total, dtype=np.int64) + np.repeat(starts - offsets, stops - starts)
+    if x.flags.c_contiguous:
+        return x.reshape(-1)[index]
+    return x[np.unravel_index(index, x.shape)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -488,7 +493,7 @@ def _scan_numpy(x, binner, want_stats, threads) -> ScanResult:
 _COMPILED_TASK_BLOCKS = 16  # blocks per task handed to a worker (2^18 elements)
 
 
-def _scan_compiled(jit, x, binner, threads, table: RunTable | None) -> ScanResult:
+def _scan_compiled(jit, x, binner, threads, runs: RunTable | None) -> ScanResult:
     flat = x.reshape(-1) if x.flags.c_contiguous else x.ravel(order="K")
     nblocks = -(-flat.size // jit.BLOCK)
     fout = np.empty((nblocks, 4), dtype=np.float64)
@@ -500,13 +505,13 @@ def _scan_compiled(jit, x, binner, threads, table: RunTable | None) -> ScanResul
         scale, tolerance = (binner.scale, binner.tolerance) if binner.uniform else (0.0, 0.0)
     slot_parts = np.zeros((threads, width), dtype=np.int64)
     per_task = nblocks if threads == 1 else _COMPILED_TASK_BLOCKS
-    runs = _NO_RUNS if table is None else table.rows
-    copied = np.empty(0 if table is None else table.total, dtype=flat.dtype)
+    rows = _NO_RUNS if runs is None else runs.rows
+    copied = np.empty(0 if runs is None else runs.total, dtype=flat.dtype)
 
     def work(worker: int, task: int) -> None:
         first = task * per_task
         jit.scan_range(flat, first, min(first + per_task, nblocks), fout, iout, edges,
-                       scale, tolerance, slot_parts[worker], runs, copied)
+                       scale, tolerance, slot_parts[worker], rows, copied)
 
     _in_threads(threads, -(-nblocks // per_task), work)
     count, mean, m2, sumsq, vmin, vmax, *counts = jit.combine(fout, iout)
@@ -514,7 +519,7 @@ def _scan_compiled(jit, x, binner, threads, table: RunTable | None) -> ScanResul
         mean = vmin = vmax = None
     return ScanResult(count, mean, m2, sumsq, vmin, vmax, *counts,
                       None if binner is None else slot_parts.sum(axis=0),
-                      None if table is None else copied)
+                      None if runs is None else copied)
 
 
 _NO_EDGES = np.zeros(0, dtype=np.float64)
