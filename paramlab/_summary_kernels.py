@@ -40,6 +40,8 @@ import threading
 
 import numpy as np
 
+from . import _backend
+
 BLOCK = 1 << 17
 """Elements per block: the float64 scratch buffers stay in cache (L2 or nearby L3)."""
 
@@ -401,27 +403,38 @@ def scan(x: np.ndarray, binner: Binner | None = None, want_stats: bool = True,
         return _scan_compiled(jit, x, binner, threads, runs)
     res = _scan_numpy(x, binner, want_stats, threads)
     if runs is not None:  # gathered after the pass: the NumPy kernels have no copy step
-        res = dataclasses.replace(res, copied=_gather_runs(x, runs))
+        res = dataclasses.replace(res, copied=gather_runs(x, runs))
     return res
 
 
-def _gather_runs(x: np.ndarray, runs: RunTable) -> np.ndarray:
-    """The runs of ``x`` (C-order flat indices) one after another, by one fancy index."""
-    by_offset = runs.rows[np.argsort(runs.rows[:, 2], kind="stable")]
-    starts, stops, offsets = by_offset.T
-    index = np.arange(runs.total, dtype=np.int64) + np.repeat(starts - offsets, stops - starts)
-    if x.flags.c_contiguous:
-        return x.reshape(-1)[index]
-    return x[np.unravel_index(index, x.shape)]
-
-
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class RunTable:
     """Runs of C-order flat indices to copy out during a :func:`scan` (see :func:`run_table`)."""
 
     rows: np.ndarray  # int64 (n, 3): start, stop, offset in the copy; sorted by start
     total: int  # elements copied
     size: int  # elements of the array the runs index
+
+    @functools.cached_property
+    def index(self) -> np.ndarray:
+        """The flat index of every copied element, in copy order (computed once)."""
+        starts, stops, offsets = self.rows[np.argsort(self.rows[:, 2], kind="stable")].T
+        index = np.arange(self.total, dtype=np.int64) + np.repeat(starts - offsets, stops - starts)
+        index.flags.writeable = False
+        return index
+
+
+def gather_runs(x, runs: RunTable):
+    """The runs of ``x`` one after another, by one fancy index on ``x``'s device.
+
+    What a compiled :func:`scan` copies out; used where no such pass reads ``x``
+    (the NumPy kernels, GPU arrays). The caller makes a GPU array's device current.
+    """
+    xp = _backend.xp_of(x)
+    index = runs.index if xp is np else xp.asarray(runs.index)
+    if x.flags.c_contiguous:
+        return x.reshape(-1)[index]
+    return x[xp.unravel_index(index, x.shape)]
 
 
 _NO_RUNS = np.zeros((0, 3), dtype=np.int64)

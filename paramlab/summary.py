@@ -886,7 +886,8 @@ def survey(x, edges=None, bins: int = 64, *, max_elements: int = DEFAULT_MAX_ELE
     plan = _survey_plan(tuple(int(d) for d in _as_2d(raw).shape), raw.dtype.itemsize,
                         sample_size, thumb_side)
     if _backend.is_gpu_array(raw) or not raw.flags.c_contiguous:
-        s, copied = stats(raw), _gather(raw, plan)
+        with _on_device(raw):
+            s, copied = stats(raw), _k.gather_runs(raw, plan.runs)
     else:
         res = _k.scan(raw, threads=threads, runs=plan.runs)
         s, copied = _stats_from_scan(raw, res), res.copied
@@ -906,10 +907,7 @@ class _SurveyPlan:
     run: int  # elements each thumbnail cell reads (the start of its first row)
     thumb_rows: int
     nsample: int
-    sample_starts: np.ndarray  # the sample's chunks: starts, each `chunk` long
-    chunk: int
-    thumb_starts: np.ndarray  # the thumbnail runs, row by row, each `run` long
-    runs: _k.RunTable  # both, in that order, for the one-read scan
+    runs: _k.RunTable  # the sample's chunks, then the thumbnail runs row by row
 
 
 @functools.lru_cache(maxsize=64)
@@ -924,7 +922,7 @@ def _survey_plan(shape_2d, itemsize: int, sample_size: int, thumb_side: int) -> 
     row_starts = np.arange(0, rows, cell[0], dtype=np.int64) * cols
     thumb_starts = (row_starts[:, None] + col_starts[None, :]).reshape(-1)
     if sample_size >= rows * cols:  # the sample is the whole tensor (as sample() says)
-        starts, chunk = _frozen(np.zeros(1, dtype=np.int64)), rows * cols
+        starts, chunk = np.zeros(1, dtype=np.int64), rows * cols
     else:
         starts, chunk = _sample_starts(rows * cols, sample_size)
     runs = _k.run_table(
@@ -932,22 +930,7 @@ def _survey_plan(shape_2d, itemsize: int, sample_size: int, thumb_side: int) -> 
         np.concatenate([starts, thumb_starts]),
         np.concatenate([np.full(starts.size, chunk), np.full(thumb_starts.size, run)]),
     )
-    return _SurveyPlan(shape_2d, cell, run, row_starts.size, starts.size * chunk,
-                       starts, chunk, _frozen(thumb_starts), runs)
-
-
-def _gather(raw, plan: _SurveyPlan):
-    """What the one-read scan copies out, gathered on ``raw``'s device instead (GPU
-    arrays, non-contiguous layouts); the index is built there too."""
-    xp = _backend.xp_of(raw)
-    with _on_device(raw):
-        index = xp.concatenate([
-            (xp.asarray(plan.sample_starts)[:, None] + xp.arange(plan.chunk)).reshape(-1),
-            (xp.asarray(plan.thumb_starts)[:, None] + xp.arange(plan.run)).reshape(-1),
-        ])
-        if raw.flags.c_contiguous:
-            return raw.reshape(-1)[index]
-        return raw[xp.unravel_index(index, raw.shape)]
+    return _SurveyPlan(shape_2d, cell, run, row_starts.size, starts.size * chunk, runs)
 
 
 # --------------------------------------------------------------------------- divergence
