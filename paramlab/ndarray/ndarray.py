@@ -103,6 +103,7 @@ class NDArray:
     _result_cls: type  # the class of results of operations (set below)
 
     def __init__(self, data, ctx: Context | None = None):
+        # _wrap sets the same fields in place (for speed): keep the two in step
         self._data = data
         self._ctx = ctx if ctx is not None else Context("cpu", 0)
         self._version = 0
@@ -181,9 +182,7 @@ class NDArray:
     @property
     def grad(self):
         """The gradient buffer attached with :meth:`attach_grad` (None without one)."""
-        if self._grad is None and self._grad_req != "null":
-            return self._grad_buffer()
-        return self._grad
+        return self._grad_buffer() if self._grad_req != "null" else self._grad
 
     def _grad_buffer(self):
         """The gradient buffer of this variable, allocated (zeros) on its first use.

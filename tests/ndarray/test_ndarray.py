@@ -1195,3 +1195,12 @@ def test_np_mode_results_match_mxnet(mxnet_ref):
     ]
     ours, ref = _run_both(mxnet_ref, setup, exprs, np_mode=True)
     _assert_close(ours, ref)
+
+
+def test_wrap_sets_every_field_the_constructor_sets():
+    from paramlab.ndarray.ndarray import NDArray
+
+    raw = np.arange(3.0)
+    made, wrapped = NDArray(raw, mx.cpu(1)), NDArray._wrap(raw, mx.cpu(1))
+    fields = [f for f in NDArray.__slots__ if f != "__weakref__"]
+    assert [getattr(made, f) for f in fields] == [getattr(wrapped, f) for f in fields]
