@@ -76,6 +76,20 @@ def _clean_global_state():
 
 
 @pytest.fixture
+def broken_op():
+    """An autograd Function whose backward raises (user code failing part-way through a walk)."""
+
+    class Broken(mx.autograd.Function):
+        def forward(self, x):
+            return x * 1
+
+        def backward(self, dy):
+            raise ValueError("Broken.backward: no gradient today")
+
+    return Broken
+
+
+@pytest.fixture
 def mxnet_ref():
     """Run a Python snippet in the reference MXNet interpreter; return its JSON output.
 
