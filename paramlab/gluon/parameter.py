@@ -245,7 +245,10 @@ class Parameter:
         self._observers: list | None = None
         self._var = None
         self._trainer = None
-        self._init_ctx = None  # see _init_record
+        # the fields of _init_record, set together by every initialization; all of an
+        # instance's attributes are first set here, so that instances keep sharing one
+        # attribute layout (an attribute first set later gives each instance a dict)
+        self._init_ctx = self._init_by = self._init_default = self._init_versions = None
         self._grad_req = "null"
         self.grad_req = grad_req
 

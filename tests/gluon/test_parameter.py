@@ -64,6 +64,35 @@ def test_int_shape_becomes_tuple_and_repr():
         "Parameter b (shape=(2, 3), dtype=float16)"
     )
 
+def test_every_attribute_is_first_set_in_the_constructor():
+    """A lifecycle adds no attribute: instances keep one shared attribute layout.
+
+    (CPython gives an instance whose attribute was first set outside ``__init__``, once
+    many instances exist, a dictionary of its own: one more object per parameter.)
+    """
+    attributes = set(vars(Parameter("fresh")))
+    net = mx.gluon.nn.Dense(3, in_units=4)
+    net.initialize(ctx=CTXS)
+    p = net.weight
+    p.observe(lambda *event: None)
+    trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    with mx.autograd.record():
+        loss = net(mx.nd.ones((2, 4), ctx=mx.cpu(0))).sum()
+    loss.backward()
+    trainer.step(2, ignore_stale_grad=True)
+    p.set_data(mx.nd.zeros((3, 4)))
+    p.grad_req = "add"
+    p.zero_grad()
+    p.cast("float64")
+    p.reset_ctx(mx.cpu(1))
+    p.initialize(init=mx.init.Normal(), ctx=CTXS, force_reinit=True)
+    deferred = Parameter("late", shape=(0, 4), allow_deferred_init=True)
+    deferred.initialize(ctx=CTXS)
+    deferred.shape = (3, 4)
+    deferred._finish_deferred_init()
+    for param in (p, net.bias, deferred):
+        assert set(vars(param)) == attributes
+
 
 @pytest.mark.parametrize("kw", [{"stype": "dense"}, {"grad_stype": "coo"}])
 def test_bad_stype_is_a_value_error(kw):
