@@ -96,6 +96,7 @@ def grads_allocated_together(params, ctx=None, force_reinit=False):
             or (param._replicas and not force_reinit)
             or param._grad_req == "null"
             or param._grad_stype != "default"
+            or param._stype != "default"  # sparse replicas get their buffers when made
             or not param._shape_known()
         ):
             continue

@@ -94,7 +94,7 @@ def payload_nbytes(value) -> int:
     if isinstance(value, dict):
         return 2 + sum(len(str(k)) + 4 + payload_nbytes(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        if value and all(type(v) in _SCALARS for v in value):  # numbers: 12 bytes each
+        if value and all(type(v) in _SCALARS for v in value):  # numbers: 12 bytes and a comma each
             return 2 + 13 * len(value)
         return 2 + sum(1 + payload_nbytes(v) for v in value)
     if isinstance(value, str):
