@@ -148,6 +148,13 @@ def _canonical_dtype(dtype, name):
 
 
 def _shape_tuple(shape, name):
+    """``shape`` as a tuple of ints (an int is a 1-d shape, None stays None)."""
+    if type(shape) is tuple:
+        for d in shape:
+            if type(d) is not int:
+                break
+        else:
+            return shape  # the usual spelling: nothing to convert
     if shape is None:
         return None
     if (
@@ -162,6 +169,32 @@ def _shape_tuple(shape, name):
         raise TypeError(
             f"Parameter '{name}': shape must be an int or a tuple of ints, got {shape!r}"
         ) from None
+
+
+def _stored_shape(shape, name):
+    """A new parameter's ``shape`` as the parameter keeps it: ints, 0 for unknown dims.
+
+    ``-1`` (NumPy-shape's unknown) is accepted and stored as 0; ValueError below -1.
+    """
+    if type(shape) is tuple:
+        for d in shape:
+            if type(d) is not int or d < 0:
+                break
+        else:
+            return shape  # the usual spelling: already as kept
+    shape = _shape_tuple(shape, name)
+    _check_dims(shape, name)
+    if shape is not None and -1 in shape:
+        shape = tuple(0 if d == -1 else d for d in shape)
+    return shape
+
+
+def _check_dims(shape, name):
+    """ValueError if a dimension of ``shape`` (a tuple of ints or None) is below -1."""
+    if shape and min(shape) < -1:
+        raise ValueError(
+            f"Parameter '{name}': shape dimensions must be >= 0 (or -1 for unknown), got {shape}"
+        )
 
 
 def _grad_written(param_ref, replica):
@@ -230,8 +263,7 @@ class Parameter:
                     )
         self._np_dtype = _canonical_dtype(dtype, name)
         self.name = name
-        self._shape = None
-        self._set_shape_checked(_shape_tuple(shape, name), first=True)
+        self._shape = _stored_shape(shape, name)
         self._dtype = dtype
         self.lr_mult = lr_mult
         self.wd_mult = wd_mult
@@ -348,13 +380,9 @@ class Parameter:
             )
         return tuple(new if cur in (0, -1) else cur for cur, new in zip(self._shape, new_shape))
 
-    def _set_shape_checked(self, new_shape, first=False):
-        if new_shape and min(new_shape) < -1:
-            raise ValueError(
-                f"Parameter '{self.name}': shape dimensions must be >= 0 (or -1 for unknown), "
-                f"got {new_shape}"
-            )
-        merged = new_shape if first else self._merged_shape(new_shape)
+    def _set_shape_checked(self, new_shape):
+        _check_dims(new_shape, self.name)
+        merged = self._merged_shape(new_shape)
         if merged is not None and -1 in merged:
             merged = tuple(0 if d == -1 else d for d in merged)
         self._shape = merged
@@ -533,7 +561,8 @@ class Parameter:
                     f"{list(ctx_list)}"
                 )
         for c in ctx_list:
-            _backend.check_device(c)
+            if c.kind == "gpu":  # host contexts can always hold arrays
+                _backend.check_device(c)
         default_init = _DEFAULT_INIT if default_init is None else default_init
         chosen = (
             init if init is not None else (self.init if self.init is not None else default_init)
@@ -599,9 +628,21 @@ class Parameter:
         """Create the replicas and gradients from the fields of a :class:`PendingInit`."""
         first_value, owned = self._initial_value(init, ctx_list, default_init, data)  # may raise
         cls = self._dense_cls() if self._stype == "default" else None
-        replicas = self._new_replicas(first_value, owned, ctx_list, cls)
-        grads = self._new_grads(replicas) if self._grad_req != "null" else {}
-        self._attach(replicas, grads)
+        if (
+            owned
+            and len(ctx_list) == 1
+            and type(first_value) is cls
+            and self._grad_stype == "default"
+            and not self._observers
+            and not _early_grads.get()
+        ):  # the usual case, in short: the drawn value is the replica, with no gradient yet
+            first_value._version = 0  # (its fill was a write; a new replica starts at 0)
+            first_value._grad_req = self._grad_req
+            replicas = {_ctx_key(ctx_list[0]): first_value}
+        else:
+            replicas = self._new_replicas(first_value, owned, ctx_list, cls)
+            grads = self._new_grads(replicas) if self._grad_req != "null" else {}
+            self._attach(replicas, grads)
         self._replicas = replicas
         self._ctx_list = ctx_list if type(ctx_list) is tuple else tuple(ctx_list)
         self._pending = None

@@ -206,16 +206,18 @@ def fill_value(arr: NDArray, value) -> None:
 
 def draw_uniform(arr: NDArray, low: float, high: float, who: str, name) -> None:
     """Fill ``arr`` with U[low, high) from its context's streams, in its own dtype."""
-    check_float(arr.dtype, who, name)  # stricter than fill_uniform's check: skip that one
-    _random._fill_uniform(arr._data, float(low), float(high), arr._ctx)
-    arr._bump()
+    raw = arr._data  # (raw fields, not properties: this runs once per parameter drawn)
+    check_float(raw.dtype.type, who, name)  # stricter than fill_uniform's check: skip that one
+    _random._fill_uniform(raw, float(low), float(high), arr._ctx)
+    arr._version += 1
 
 
 def draw_normal(arr: NDArray, loc: float, scale: float, who: str, name) -> None:
     """Fill ``arr`` with N(loc, scale²) from its context's streams, in its own dtype."""
-    check_float(arr.dtype, who, name)  # stricter than fill_normal's check: skip that one
-    _random._fill_normal(arr._data, float(loc), float(scale), arr._ctx)
-    arr._bump()
+    raw = arr._data
+    check_float(raw.dtype.type, who, name)  # stricter than fill_normal's check: skip that one
+    _random._fill_normal(raw, float(loc), float(scale), arr._ctx)
+    arr._version += 1
 
 
 def fills_everything(init, caller) -> bool:

@@ -400,10 +400,11 @@ class Xavier(Initializer):
         return rnd_type, scale
 
     def _init_weight(self, name, arr):
-        rnd_type, scale = self._law(arr.shape, name)
+        raw = arr._data
+        rnd_type, scale = self._law(raw.shape, name)
         who = type(self).__name__
-        if arr.size == 0:
-            check_float(arr.dtype, who, name)  # (draw_* check it otherwise)
+        if raw.size == 0:
+            check_float(raw.dtype.type, who, name)  # (draw_* check it otherwise)
             return
         if rnd_type == "uniform":
             draw_uniform(arr, -scale, scale, who, name)

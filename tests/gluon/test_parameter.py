@@ -113,6 +113,39 @@ def test_non_differentiable_forces_null():
 
 
 # ----------------------------------------------------------------------------- replicas
+def _replica_state(p):
+    r = p.list_data()[0]
+    return (
+        r.asnumpy().tobytes(),
+        r.version,
+        r._grad_req,
+        r._node,
+        r._grad,
+        p.list_grad()[0].asnumpy().tobytes() if p.grad_req != "null" else None,
+        p._init_record,
+    )
+
+
+@pytest.mark.parametrize("grad_req", ["write", "add", "null"])
+@pytest.mark.parametrize("init", [mx.init.Xavier(), mx.init.Normal(0.3), mx.init.One()])
+def test_one_context_initialize_leaves_the_state_of_the_general_path(grad_req, init):
+    """One host context, no observer: the drawn value becomes the replica in short.
+
+    An observer sends the same request through the general path (replica tables, gradient
+    buffers, hooks); the state must be the same, hook aside.
+    """
+    states = []
+    for observed in (False, True):
+        mx.random.seed(3)
+        p = Parameter("w", shape=(5, 7), grad_req=grad_req, init=init)
+        if observed:
+            p.observe(lambda *event: None)
+        p.initialize(ctx=mx.cpu(1))
+        states.append(_replica_state(p))
+    assert states[0] == states[1]
+    assert states[0][1] == 0  # a new replica starts at version 0
+
+
 def test_initialize_on_two_contexts_gives_identical_replicas():
     p = make()
     a, b = p.list_data()
