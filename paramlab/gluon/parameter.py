@@ -387,12 +387,12 @@ class Parameter:
             merged = tuple(0 if d == -1 else d for d in merged)
         self._shape = merged
 
-    def _shape_known(self, shape=None):
+    def _shape_known(self):
         """Whether every dimension is known (> 0); a 0-d shape counts only under NumPy-shape."""
-        shape = self._shape if shape is None else shape
+        shape = self._shape  # (as kept: dims >= 0, unknown ones 0)
         if shape is None:
             return False
-        return min(shape) > 0 if shape else is_np_shape()
+        return 0 not in shape if shape else is_np_shape()
 
     @property
     def dtype(self):
