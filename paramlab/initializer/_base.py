@@ -207,7 +207,8 @@ def fill_value(arr: NDArray, value) -> None:
 def draw_uniform(arr: NDArray, low: float, high: float, who: str, name) -> None:
     """Fill ``arr`` with U[low, high) from its context's streams, in its own dtype."""
     raw = arr._data  # (raw fields, not properties: this runs once per parameter drawn)
-    check_float(raw.dtype.type, who, name)  # stricter than fill_uniform's check: skip that one
+    if raw.dtype.type not in _FLOAT_TYPES:  # stricter than fill_uniform's check: skip that one
+        check_float(raw.dtype, who, name)
     _random._fill_uniform(raw, float(low), float(high), arr._ctx)
     arr._version += 1
 
@@ -215,7 +216,8 @@ def draw_uniform(arr: NDArray, low: float, high: float, who: str, name) -> None:
 def draw_normal(arr: NDArray, loc: float, scale: float, who: str, name) -> None:
     """Fill ``arr`` with N(loc, scale²) from its context's streams, in its own dtype."""
     raw = arr._data
-    check_float(raw.dtype.type, who, name)  # stricter than fill_normal's check: skip that one
+    if raw.dtype.type not in _FLOAT_TYPES:  # stricter than fill_normal's check: skip that one
+        check_float(raw.dtype, who, name)
     _random._fill_normal(raw, float(loc), float(scale), arr._ctx)
     arr._version += 1
 
@@ -231,7 +233,7 @@ def fills_everything(init, caller) -> bool:
     """
     return (
         isinstance(init, Initializer)
-        and type(init).__dict__.get("_fills_everything", False)
+        and type(init)._fills_everything  # the class's own flag (see __init_subclass__)
         and type(caller).__call__ is Initializer.__call__
         and type(caller)._run is Initializer._run
     )
@@ -311,6 +313,11 @@ class Initializer:
     """Declared True by a class (never inherited, see :func:`fills_everything`) whose
     ``_init_weight(name, arr)`` writes every element of ``arr``'s raw buffer on ``arr``'s
     own context, reads none of them, records nothing, and uses ``name`` only in messages."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_fills_everything" not in cls.__dict__:  # not declared: not inherited either
+            cls._fills_everything = False
 
     def __init__(self, **kwargs):
         self._kwargs = kwargs
