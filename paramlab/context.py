@@ -66,6 +66,7 @@ class Context:
     # every replica lookup, and a slot read costs no Python call
     __slots__ = {
         "_hash": "The hash of (device_type, device_id), computed once.",
+        "_key": "``(kind, device_id)``: the key of this context's replica in a parameter's tables.",
         "device_id": "The device number.",
         "device_type": "``'cpu'``, ``'gpu'``, ``'cpu_pinned'`` or ``'cpu_shared'``.",
         "kind": "``'gpu'`` for GPUs, ``'cpu'`` for every host kind (cpu, pinned, shared).",
@@ -101,6 +102,7 @@ class Context:
         object.__setattr__(self, "kind", "gpu" if device_type == "gpu" else "cpu")
         # contexts key the random streams and the replica tables: hash once, not per lookup
         object.__setattr__(self, "_hash", hash((device_type, device_id)))
+        object.__setattr__(self, "_key", (self.kind, device_id))
 
     def __setattr__(self, name, value):
         raise AttributeError(f"Context is immutable; cannot set {name!r}")

@@ -108,9 +108,6 @@ def grads_allocated_together(params, ctx=None, force_reinit=False):
         _early_grads.reset(token)
 
 
-_CTX_KEYS: dict = {}  # Context -> its replica key (one tuple per context, shared)
-
-
 _ONE_CONTEXT: dict = {}  # Context -> the tuple (ctx,), shared by every parameter on ctx alone
 
 
@@ -125,13 +122,9 @@ def _one_context(ctx: Context) -> tuple:
 def _ctx_key(ctx: Context):
     """Replica lookup key: cpu, cpu_pinned and cpu_shared share one class (as in MXNet).
 
-    The key of a context is made once and shared, so that the replica and gradient tables
-    of many parameters do not each hold a new tuple for the garbage collector to visit.
+    ``(kind, device_id)``, made once by the context itself (``Context._key``).
     """
-    key = _CTX_KEYS.get(ctx)
-    if key is None:
-        key = _CTX_KEYS[ctx] = (ctx.kind, ctx.device_id)
-    return key
+    return ctx._key
 
 
 _DTYPES_SEEN: dict = {}  # dtype spellings already accepted (str, type, np.dtype) -> np.dtype
