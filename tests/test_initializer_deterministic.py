@@ -328,3 +328,46 @@ def test_load_used_with_plain_names_warns_through_its_default():
         init("fc_weight", arr)
     assert any(issubclass(w.category, DeprecationWarning) for w in caught)
     np.testing.assert_array_equal(arr.asnumpy(), 1.0)
+
+
+# --------------------------------------------------------------------------- sparse targets
+SPARSE_INITS = [
+    mx.init.Zero(),
+    mx.init.One(),
+    mx.init.Constant(2.5),
+    mx.init.Uniform(0.3),
+    mx.init.Normal(0.2),
+    mx.init.Xavier(),
+    mx.init.MSRAPrelu(),
+    mx.init.Orthogonal(),
+]
+
+
+@pytest.mark.parametrize("stype", ["row_sparse", "csr"])
+@pytest.mark.parametrize("init", SPARSE_INITS, ids=lambda i: type(i).__name__)
+def test_a_sparse_array_gets_every_value_a_dense_one_gets(init, stype, ctx):
+    # MXNet fills sparse arrays through a dense one (storage fallback); so does paramlab
+    values = {}
+    for kind in ("default", stype):
+        mx.random.seed(5)
+        arr = (
+            mx.nd.zeros((6, 4), ctx=ctx)
+            if kind == "default"
+            else mx.nd.sparse.zeros(stype, (6, 4), ctx=ctx)
+        )
+        before = arr.version
+        init(mx.init.InitDesc("fc_weight"), arr)
+        assert arr.stype == kind and arr.context == ctx and arr.version > before
+        values[kind] = arr.asnumpy()
+    np.testing.assert_array_equal(values[stype], values["default"])
+
+
+def test_an_initializer_that_cannot_fill_a_sparse_array_changes_nothing():
+    arr = mx.nd.sparse.row_sparse_array(
+        (np.array([[1.0, 2.0]], np.float32), np.array([1])), shape=(3, 2)
+    )
+    snapshot = arr.asnumpy().copy()
+    with pytest.raises(ValueError, match="Bilinear"):
+        mx.init.Bilinear()(mx.init.InitDesc("up_weight"), arr)
+    np.testing.assert_array_equal(arr.asnumpy(), snapshot)
+    np.testing.assert_array_equal(arr.indices.asnumpy(), [1])

@@ -197,6 +197,14 @@ def normalize_shape(shape, dtype, who: str) -> tuple[tuple, np.dtype]:
     return dims, canonical(dtype, f"{who}.theory: dtype")
 
 
+def _dense_zeros_like(arr: NDArray) -> NDArray:
+    """A dense zero array of ``arr``'s shape and dtype on its context."""
+    ctx = arr.context
+    with _backend.device_scope(ctx):
+        raw = _backend.xp_for(ctx).zeros(arr.shape, arr.dtype)
+    return NDArray._wrap(raw, ctx)
+
+
 def fill_value(arr: NDArray, value) -> None:
     """Write a scalar into every element of ``arr`` and bump its version."""
     with _backend.device_scope(arr.context):
@@ -366,14 +374,22 @@ class Initializer:
         self._run(getattr(self, hook), desc, arr, label)
 
     def _run(self, hook, desc, arr, label):
-        """Call ``hook(desc, arr)`` with ``arr``'s context current, then log if verbose."""
+        """Call ``hook(desc, arr)`` with ``arr``'s context current, then log if verbose.
+
+        A sparse ``arr`` (row_sparse, csr) is filled through a dense array of its shape,
+        written into it once the hook has succeeded: every element gets its value, as
+        MXNet's storage fallback gives, and the array keeps its storage type.
+        """
         arr._check_write()
         ctx = arr.context
+        target = arr if arr.stype == "default" else _dense_zeros_like(arr)
         if current_context() == ctx:  # already current (the usual case): nothing to enter
-            hook(desc, arr)
+            hook(desc, target)
         else:
             with ctx:
-                hook(desc, arr)
+                hook(desc, target)
+        if target is not arr:
+            arr[:] = target
         self._verbose_print(desc, label, arr)
 
     # ------------------------------------------------------------------ hooks
