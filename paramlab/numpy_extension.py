@@ -16,6 +16,7 @@ from .ndarray._npx_nn import (
     leaky_relu,
     pooling,
 )
+from .ndarray._out import with_out as _with_out
 from .util import is_np_array, is_np_shape, reset_np, set_np, use_np
 
 __all__ = [
@@ -30,6 +31,17 @@ current_device = current_context
 relu, sigmoid, softmax, log_softmax = _f.relu, _f.sigmoid, _f.softmax, _f.log_softmax
 topk, pick = _f.topk, _f.pick
 batch_dot, one_hot, waitall = _creation.batch_dot, _creation.one_hot, _creation.waitall
+
+
+# MXNet's operators all take ``out=``
+_with_out(
+    globals(),
+    [
+        "relu", "sigmoid", "softmax", "log_softmax", "batch_dot", "pick", "one_hot",
+        "fully_connected", "activation", "leaky_relu", "dropout", "batch_norm", "layer_norm",
+        "embedding", "convolution", "pooling",
+    ],
+)  # fmt: skip
 
 
 def save(file, arr):

@@ -1,6 +1,7 @@
 """``mx.nd``: the NDArray and the functions that create and combine NDArrays."""
 
 from . import random, sparse
+from ._out import with_out as _with_out
 from .creation import (
     arange,
     array,
@@ -59,3 +60,11 @@ __all__ = [
     *_function_names,
     *_nn_names,
 ]
+
+# MXNet's operators all take ``out=`` (the functions that create nothing from inputs, or give
+# several arrays, do not)
+_NOT_OPERATORS = {
+    "NDArray", "save", "load", "random", "sparse", "array", "from_dlpack", "from_numpy",
+    "waitall", "split", "topk",
+}  # fmt: skip
+_with_out(globals(), [name for name in __all__ if name not in _NOT_OPERATORS])

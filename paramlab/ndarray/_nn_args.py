@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _backend
 from .. import random as _random
+from ._out import deliver
 from .ndarray import NDArray
 
 __all__ = [
@@ -107,11 +108,7 @@ def as_2d_geometry(values):
 
 def emit(result, out, op="out"):
     """Write ``result`` into ``out`` when given (MXNet's ``out=``), else return it."""
-    if out is None:
-        return result
-    check_array(out, op, "out")
-    result.copyto(out)
-    return out
+    return result if out is None else deliver(result, out, op)
 
 
 def draw_uniform(shape, dtype, low, high, ctx):

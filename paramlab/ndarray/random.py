@@ -13,11 +13,15 @@ __all__ = ["uniform", "normal", "randn", "randint", "shuffle"]
 
 
 def _target(shape, dtype, ctx, out, what, cls):
+    """The dense array to draw into: ``out`` itself, a dense one of its shape when ``out``
+    is sparse (written into it by :func:`_deliver`), or a new one."""
     if out is not None:
         if not isinstance(out, NDArray):
             raise TypeError(f"{what}: out must be an NDArray, got {type(out).__name__}")
         out._check_write()
-        return out
+        if out.stype == "default":
+            return out
+        shape, dtype, ctx = out.shape, out.dtype, out.context
     ctx = as_context(ctx, f"{what}: ctx")
     shape = normalize_shape(1 if shape is None else shape, what)
     dt = canonical(default_float if dtype is None else dtype, f"{what}: dtype")
@@ -26,12 +30,19 @@ def _target(shape, dtype, ctx, out, what, cls):
         return cls._wrap(xp.empty(shape, dt), ctx)
 
 
+def _deliver(arr, out):
+    """``arr``, drawn in place; or ``out`` once a sparse ``out`` has taken ``arr``'s values."""
+    if out is None or out is arr:
+        arr._bump()
+        return arr
+    return arr.copyto(out)
+
+
 def uniform(low=0.0, high=1.0, shape=None, dtype=None, ctx=None, out=None, cls=NDArray, **kw):
     """Values drawn from U[low, high)."""
     arr = _target(shape, dtype, ctx, out, "uniform", cls)
     _random.fill_uniform(arr._data, float(low), float(high), arr.context)
-    arr._bump()
-    return arr
+    return _deliver(arr, out)
 
 
 def normal(loc=0.0, scale=1.0, shape=None, dtype=None, ctx=None, out=None, cls=NDArray, **kw):
@@ -40,8 +51,7 @@ def normal(loc=0.0, scale=1.0, shape=None, dtype=None, ctx=None, out=None, cls=N
         raise ValueError(f"normal: scale must be non-negative, got {scale!r}")
     arr = _target(shape, dtype, ctx, out, "normal", cls)
     _random.fill_normal(arr._data, float(loc), float(scale), arr.context)
-    arr._bump()
-    return arr
+    return _deliver(arr, out)
 
 
 def randn(*shape, loc=0.0, scale=1.0, dtype=None, ctx=None, **kw):

@@ -1,0 +1,143 @@
+"""MXNet's ``out=``: every operator of ``mx.nd`` and ``mx.npx`` writes its result into ``out``."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import paramlab as mx
+
+X = np.arange(6, dtype=np.float32).reshape(2, 3) / 4
+
+
+def _x(ctx):
+    return mx.nd.array(X, ctx=ctx)
+
+
+# name -> (call(x, out), the NumPy value expected)
+CALLS = {
+    "batch_dot": (
+        lambda x, o: mx.nd.batch_dot(x.reshape((1, 2, 3)), x.reshape((1, 3, 2)), out=o),
+        (X.reshape(1, 2, 3) @ X.reshape(1, 3, 2)),
+    ),
+    "concat": (lambda x, o: mx.nd.concat(x, x, dim=0, out=o), np.concatenate([X, X])),
+    "concatenate": (lambda x, o: mx.nd.concatenate([x, x], axis=1, out=o), np.hstack([X, X])),
+    "dot": (lambda x, o: mx.nd.dot(x, x.T, out=o), X @ X.T),
+    "empty": (lambda x, o: mx.nd.empty((2, 3), ctx=x.context, out=o), None),
+    "eye": (lambda x, o: mx.nd.eye(2, ctx=x.context, out=o), np.eye(2)),
+    "full_like": (lambda x, o: mx.nd.full_like(x, 3, out=o), np.full((2, 3), 3.0)),
+    "log_softmax": (
+        lambda x, o: mx.nd.log_softmax(x, out=o),
+        X - np.log(np.exp(X).sum(-1, keepdims=True)),
+    ),
+    "max": (lambda x, o: mx.nd.max(x, axis=0, out=o), X.max(0)),
+    "mean": (lambda x, o: mx.nd.mean(x, axis=1, out=o), X.mean(1)),
+    "min": (lambda x, o: mx.nd.min(x, axis=0, out=o), X.min(0)),
+    "norm": (lambda x, o: mx.nd.norm(x, out=o), [np.sqrt((X**2).sum())]),
+    "one_hot": (
+        lambda x, o: mx.nd.one_hot(mx.nd.array([0, 2], ctx=x.context), 3, out=o),
+        np.eye(3)[[0, 2]],
+    ),
+    "ones": (lambda x, o: mx.nd.ones((2, 3), ctx=x.context, out=o), np.ones((2, 3))),
+    "ones_like": (lambda x, o: mx.nd.ones_like(x, out=o), np.ones((2, 3))),
+    "prod": (lambda x, o: mx.nd.prod(x, axis=0, out=o), X.prod(0)),
+    "reshape": (lambda x, o: mx.nd.reshape(x, (3, 2), out=o), X.reshape(3, 2)),
+    "softmax": (
+        lambda x, o: mx.nd.softmax(x, out=o),
+        np.exp(X) / np.exp(X).sum(-1, keepdims=True),
+    ),
+    "stack": (lambda x, o: mx.nd.stack(x, x, out=o), np.stack([X, X])),
+    "sum": (lambda x, o: mx.nd.sum(x, axis=0, out=o), X.sum(0)),
+    "zeros": (lambda x, o: mx.nd.zeros((2, 3), ctx=x.context, out=o), np.zeros((2, 3))),
+    "zeros_like": (lambda x, o: mx.nd.zeros_like(x, out=o), np.zeros((2, 3))),
+    "exp": (lambda x, o: mx.nd.exp(x, out=o), np.exp(X)),
+    "add": (lambda x, o: mx.nd.add(x, x, out=o), X + X),
+    "elemwise_mul": (lambda x, o: mx.nd.elemwise_mul(x, x, out=o), X * X),
+    "clip": (lambda x, o: mx.nd.clip(x, 0.5, 1.0, out=o), np.clip(X, 0.5, 1.0)),
+    "transpose": (lambda x, o: mx.nd.transpose(x, out=o), X.T),
+    "FullyConnected": (
+        lambda x, o: mx.nd.FullyConnected(
+            x, mx.nd.ones((4, 3), ctx=x.context), no_bias=True, num_hidden=4, out=o
+        ),
+        X @ np.ones((3, 4)),
+    ),
+    "npx.relu": (lambda x, o: mx.npx.relu(x.as_np_ndarray(), out=o), np.maximum(X, 0)),
+    "npx.softmax": (
+        lambda x, o: mx.npx.softmax(x.as_np_ndarray(), out=o),
+        np.exp(X) / np.exp(X).sum(-1, keepdims=True),
+    ),
+    "npx.batch_dot": (
+        lambda x, o: mx.npx.batch_dot(
+            x.reshape((1, 2, 3)).as_np_ndarray(), x.reshape((1, 3, 2)).as_np_ndarray(), out=o
+        ),
+        (X.reshape(1, 2, 3) @ X.reshape(1, 3, 2)),
+    ),
+}
+
+
+def _shape_of(name, ctx):
+    call = CALLS[name][0]
+    return call(_x(ctx), None).shape
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_the_result_is_written_into_out_and_out_is_returned(name, ctx):
+    call, expected = CALLS[name]
+    out = mx.nd.full(_shape_of(name, ctx), -7.0, ctx=ctx)
+    before = out.version
+    assert call(_x(ctx), out) is out
+    assert out.version > before and out.context == ctx
+    if expected is not None:
+        np.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["sum", "dot", "softmax", "FullyConnected", "npx.relu"])
+def test_an_out_of_another_shape_is_refused_and_left_unchanged(name, ctx):
+    call, _ = CALLS[name]
+    out = mx.nd.full((7,), -7.0, ctx=ctx)
+    with pytest.raises(ValueError, match=r"out has shape \(7,\)"):
+        call(_x(ctx), out)
+    np.testing.assert_array_equal(out.asnumpy(), -7.0)
+    assert out.version == 0
+
+
+def test_out_must_be_an_ndarray():
+    target = np.zeros(3, np.float32)
+    with pytest.raises(TypeError, match="sum: out must be an NDArray, got ndarray"):
+        mx.nd.sum(mx.nd.ones((2, 3)), axis=0, out=target)
+    np.testing.assert_array_equal(target, 0)
+
+
+def test_out_keeps_its_dtype_and_storage_type():
+    as_f64 = mx.nd.zeros((3,), dtype="float64")
+    mx.nd.sum(mx.nd.ones((2, 3)), axis=0, out=as_f64)
+    assert as_f64.dtype == np.float64
+    np.testing.assert_array_equal(as_f64.asnumpy(), [2, 2, 2])
+    sparse = mx.nd.sparse.zeros("row_sparse", (2, 3))
+    assert mx.nd.ones_like(mx.nd.ones((2, 3)), out=sparse) is sparse
+    assert sparse.stype == "row_sparse"
+    np.testing.assert_array_equal(sparse.asnumpy(), 1)
+
+
+@pytest.mark.parametrize("stype", ["row_sparse", "csr"])
+@pytest.mark.parametrize("draw", [mx.nd.random.uniform, mx.nd.random.normal])
+def test_random_draws_fill_a_sparse_out(draw, stype):
+    out = mx.nd.sparse.zeros(stype, (4, 3))
+    assert draw(out=out) is out
+    assert out.stype == stype and np.count_nonzero(out.asnumpy()) == 12
+
+
+_NOT_OPERATORS = {
+    "NDArray", "save", "load", "random", "sparse", "array", "from_dlpack", "from_numpy",
+    "waitall", "split", "topk",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in mx.nd.__all__ if n not in _NOT_OPERATORS], ids=lambda n: n
+)
+def test_every_operator_of_mx_nd_takes_out(name):
+    params = inspect.signature(getattr(mx.nd, name), follow_wrapped=False).parameters
+    assert "out" in params
