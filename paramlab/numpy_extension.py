@@ -5,6 +5,7 @@ from __future__ import annotations
 from .context import cpu, cpu_pinned, current_context, gpu, num_gpus
 from .ndarray import creation as _creation
 from .ndarray import functions as _f
+from .ndarray._calling import with_out as _with_out
 from .ndarray._npx_nn import (
     activation,
     batch_norm,
@@ -16,7 +17,6 @@ from .ndarray._npx_nn import (
     leaky_relu,
     pooling,
 )
-from .ndarray._out import with_out as _with_out
 from .util import is_np_array, is_np_shape, reset_np, set_np, use_np
 
 __all__ = [

@@ -1,7 +1,7 @@
 """``mx.nd``: the NDArray and the functions that create and combine NDArrays."""
 
 from . import random, sparse
-from ._out import with_out as _with_out
+from ._calling import with_out as _with_out
 from .creation import (
     arange,
     array,

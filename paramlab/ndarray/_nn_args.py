@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _backend
 from .. import random as _random
-from ._out import deliver
+from ._calling import deliver
 from .ndarray import NDArray
 
 __all__ = [

@@ -27,6 +27,7 @@ from ..ops import conv as conv_ops
 from ..ops import elementwise as ew
 from ..ops import nn as nn_ops
 from ..ops import norm as norm_ops
+from ._calling import mxnet_keywords
 from ._nn_args import (
     as_2d_geometry,
     check_array,
@@ -67,6 +68,7 @@ LEAKY_TYPES = ("elu", "gelu", "leaky", "prelu", "rrelu", "selu")
 # ----------------------------------------------------------------------------- dense
 
 
+@mxnet_keywords()
 def FullyConnected(
     data=None,
     weight=None,
@@ -118,6 +120,7 @@ def FullyConnected(
 # ----------------------------------------------------------------------------- activations
 
 
+@mxnet_keywords()
 def Activation(data=None, act_type=None, out=None, name=None, **kwargs):
     """Elementwise activation: ``relu``, ``sigmoid``, ``tanh``, ``softrelu`` or ``softsign``.
 
@@ -148,6 +151,7 @@ def _prelu_view(data, gamma, op):
     return tuple(view)
 
 
+@mxnet_keywords()
 def LeakyReLU(
     data=None,
     gamma=None,
@@ -225,6 +229,7 @@ def _softmax_output_layout(data, label, multi_output, preserve_shape, op):
     return 1, [data.shape[:1]]
 
 
+@mxnet_keywords()
 def SoftmaxOutput(
     data=None,
     label=None,
@@ -290,6 +295,7 @@ def SoftmaxOutput(
 Softmax = SoftmaxOutput
 
 
+@mxnet_keywords()
 def softmax_cross_entropy(data=None, label=None, out=None, name=None, **kwargs):
     """Total cross-entropy ``sum_i -log softmax(data_i)[label_i]`` of a 2-D batch, shape ``(1,)``.
 
@@ -311,6 +317,7 @@ def softmax_cross_entropy(data=None, label=None, out=None, name=None, **kwargs):
 # ----------------------------------------------------------------------------- dropout
 
 
+@mxnet_keywords()
 def Dropout(
     data=None, p=0.5, mode="training", axes=(), cudnn_off=False, out=None, name=None, **kwargs
 ):
@@ -362,6 +369,7 @@ def _norm_axis(axis, data, op):
     return axis % data.ndim
 
 
+@mxnet_keywords()
 def BatchNorm(
     data=None,
     gamma=None,
@@ -430,6 +438,7 @@ def BatchNorm(
     return list(result) if output_mean_var else emit(result, out)
 
 
+@mxnet_keywords()
 def LayerNorm(
     data=None,
     gamma=None,
@@ -468,6 +477,7 @@ def LayerNorm(
 # ----------------------------------------------------------------------------- embedding
 
 
+@mxnet_keywords()
 def Embedding(
     data=None,
     weight=None,
@@ -510,6 +520,7 @@ def Embedding(
 # ----------------------------------------------------------------------------- convolution
 
 
+@mxnet_keywords()
 def Convolution(
     data=None,
     weight=None,
@@ -577,6 +588,7 @@ def Convolution(
     return emit(apply(fn, *inputs), out)
 
 
+@mxnet_keywords()
 def Pooling(
     data=None,
     kernel=(),

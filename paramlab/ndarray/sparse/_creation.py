@@ -20,6 +20,7 @@ from ..._dtypes import canonical, default_float
 from ...base import MXNetError
 from ...context import as_context, current_context
 from ...ops import elementwise as ew
+from .._calling import mxnet_keywords
 from ..creation import normalize_shape
 from ..ndarray import NDArray
 from . import _kernels as kern
@@ -413,6 +414,7 @@ def _csr_from_external(matrix, shape, ctx, dtype):
 
 
 # --------------------------------------------------------------------------- zeros and copies
+@mxnet_keywords()
 def zeros(stype, shape, ctx=None, dtype=None, **kwargs):
     """An all-zero array of storage type ``stype`` (no stored values for sparse types).
 
@@ -450,6 +452,7 @@ def empty(stype, shape, ctx=None, dtype=None):
     return zeros(stype, shape, ctx, dtype)
 
 
+@mxnet_keywords()
 def zeros_like(data, **kwargs):
     """Zeros with ``data``'s storage type, shape, dtype and context."""
     if not isinstance(data, NDArray):

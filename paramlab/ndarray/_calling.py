@@ -1,10 +1,15 @@
-"""MXNet's ``out=`` for the operator functions of ``mx.nd`` and ``mx.npx``.
+"""How MXNet's operator functions are called: ``out=`` and keyword names.
 
 Every MXNet operator takes ``out=``: the result is written into that array (which
 must have the result's shape; it keeps its own dtype, context and storage type) and
-the array is returned. The functions here compute a new result; :func:`accepting_out`
-gives them the argument, so that ``mx.nd.dot(a, b, out=c)`` fills ``c`` instead of
-ignoring the argument.
+the array is returned. The functions of ``mx.nd`` and ``mx.npx`` compute a new
+result; :func:`accepting_out` gives them the argument, so that
+``mx.nd.dot(a, b, out=c)`` fills ``c`` instead of ignoring the argument.
+
+MXNet rejects a keyword its operator does not have (``mx.nd.sum(x, axsi=0)``).
+Operators whose ``**kwargs`` take MXNet's arguments that paramlab has no use for
+(``name``, storage hints) are declared with :func:`mxnet_keywords`, which refuses
+every other keyword instead of ignoring a misspelt one.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import inspect
 
 from .ndarray import NDArray
 
-__all__ = ["accepting_out", "deliver", "with_out"]
+__all__ = ["accepting_out", "deliver", "with_out", "mxnet_keywords"]
 
 
 def accepting_out(op):
@@ -56,3 +61,32 @@ def with_out(namespace: dict, names) -> None:
     """Replace each function ``namespace[name]`` by :func:`accepting_out` of it."""
     for name in names:
         namespace[name] = accepting_out(namespace[name])
+
+
+def mxnet_keywords(*ignored):
+    """Decorator: the function's ``**kwargs`` take ``name`` and ``ignored`` (MXNet's
+    arguments with no effect here); any other keyword is a TypeError naming the function
+    and what it takes."""
+
+    def decorate(function):
+        op = function.__name__
+        takes = {
+            name
+            for name, p in inspect.signature(function).parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
+        accepted = frozenset(takes | {"name", *ignored})
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            if kwargs and not accepted.issuperset(kwargs):
+                unknown = sorted(set(kwargs) - accepted)
+                raise TypeError(
+                    f"{op}: unexpected keyword argument {unknown[0]!r}; it takes "
+                    f"{', '.join(sorted(accepted))}"
+                )
+            return function(*args, **kwargs)
+
+        return checked
+
+    return decorate

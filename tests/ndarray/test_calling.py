@@ -1,4 +1,4 @@
-"""MXNet's ``out=``: every operator of ``mx.nd`` and ``mx.npx`` writes its result into ``out``."""
+"""How operators are called: ``out=`` (the result written into it) and MXNet's keyword names."""
 
 from __future__ import annotations
 
@@ -139,5 +139,42 @@ _NOT_OPERATORS = {
     "name", [n for n in mx.nd.__all__ if n not in _NOT_OPERATORS], ids=lambda n: n
 )
 def test_every_operator_of_mx_nd_takes_out(name):
-    params = inspect.signature(getattr(mx.nd, name), follow_wrapped=False).parameters
-    assert "out" in params
+    op = getattr(mx.nd, name)
+    own = inspect.signature(op, follow_wrapped=False).parameters  # given by accepting_out
+    assert "out" in own or "out" in inspect.signature(op).parameters  # or its own argument
+
+
+# ----------------------------------------------------------------------------- keyword names
+@pytest.mark.parametrize(
+    ("call", "op", "typo"),
+    [
+        (lambda x: mx.nd.sum(x, axsi=0), "sum", "axsi"),
+        (lambda x: mx.nd.softmax(x, axs=0), "softmax", "axs"),
+        (lambda x: mx.nd.reshape(x, shape=(3, 2), revers=True), "reshape", "revers"),
+        (lambda x: mx.nd.ones((2, 2), ctxx=mx.cpu(1)), "ones", "ctxx"),
+        (lambda x: mx.nd.zeros_like(x, dtyp="float64"), "zeros_like", "dtyp"),
+        (lambda x: mx.nd.dot(x, x.T, transpose_c=True), "dot", "transpose_c"),
+        (
+            lambda x: mx.nd.FullyConnected(x, mx.nd.ones((4, 3)), num_hidden=4, no_bais=True),
+            "FullyConnected",
+            "no_bais",
+        ),
+        (lambda x: mx.nd.Dropout(x, pp=0.3), "Dropout", "pp"),
+        (lambda x: mx.npx.dropout(x.as_np_ndarray(), pp=0.3), "Dropout", "pp"),
+        (lambda x: mx.nd.random.uniform(shape=(2,), dtyp="float64"), "uniform", "dtyp"),
+        (lambda x: mx.nd.sparse.zeros("csr", (2, 2), ctxx=mx.cpu(1)), "zeros", "ctxx"),
+    ],
+)
+def test_a_misspelt_keyword_is_refused_not_ignored(call, op, typo):
+    # MXNet says "Cannot find argument"; a misspelt axis or p must not give a silent default
+    with pytest.raises(TypeError, match=rf"{op}: unexpected keyword argument '{typo}'; it takes"):
+        call(mx.nd.array(X))
+
+
+def test_mxnet_arguments_without_effect_are_accepted():
+    x = mx.nd.array(X)
+    np.testing.assert_allclose(mx.nd.sum(x, axis=0, name="s").asnumpy(), X.sum(0))
+    np.testing.assert_allclose(
+        mx.nd.dot(x, x.T, forward_stype="default").asnumpy(), X @ X.T, rtol=1e-6
+    )
+    assert mx.nd.concatenate([x, x], always_copy=False).shape == (4, 3)
