@@ -63,10 +63,12 @@ def with_out(namespace: dict, names) -> None:
         namespace[name] = accepting_out(namespace[name])
 
 
-def mxnet_keywords(*ignored):
-    """Decorator: the function's ``**kwargs`` take ``name`` and ``ignored`` (MXNet's
-    arguments with no effect here); any other keyword is a TypeError naming the function
-    and what it takes."""
+def mxnet_keywords(*ignored, **unsupported):
+    """Decorator: the function's ``**kwargs`` take MXNet's ``name``, the arguments
+    ``ignored`` (with no effect here, whatever their value) and the arguments
+    ``unsupported`` at their MXNet default (given as the keyword's value; None is taken
+    too). Another value of those is a NotImplementedError, any other keyword a
+    TypeError, each naming the function."""
 
     def decorate(function):
         op = function.__name__
@@ -75,16 +77,24 @@ def mxnet_keywords(*ignored):
             for name, p in inspect.signature(function).parameters.items()
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         }
-        accepted = frozenset(takes | {"name", *ignored})
+        accepted = frozenset(takes | {"name", *ignored, *unsupported})
 
         @functools.wraps(function)
         def checked(*args, **kwargs):
-            if kwargs and not accepted.issuperset(kwargs):
-                unknown = sorted(set(kwargs) - accepted)
-                raise TypeError(
-                    f"{op}: unexpected keyword argument {unknown[0]!r}; it takes "
-                    f"{', '.join(sorted(accepted))}"
-                )
+            if kwargs:
+                if not accepted.issuperset(kwargs):
+                    unknown = sorted(set(kwargs) - accepted)
+                    raise TypeError(
+                        f"{op}: unexpected keyword argument {unknown[0]!r}; it takes "
+                        f"{', '.join(sorted(accepted))}"
+                    )
+                for key, default in unsupported.items():
+                    value = kwargs.pop(key, None)
+                    if value is not None and value != default:
+                        raise NotImplementedError(
+                            f"{op}: {key}={value!r} is not supported (only MXNet's default, "
+                            f"{default!r})"
+                        )
             return function(*args, **kwargs)
 
         return checked

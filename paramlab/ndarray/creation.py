@@ -98,7 +98,7 @@ def full(shape, val, ctx=None, dtype=None, out=None, **kwargs):
     return result
 
 
-@mxnet_keywords('stype')
+@mxnet_keywords(stype="default")
 def empty(shape, ctx=None, dtype=None, **kwargs):
     """An uninitialized array (float32 by default)."""
     return _filled(shape, ctx, dtype, None, what="empty")
@@ -225,7 +225,7 @@ def concat(*data, dim=1, **kwargs):
     return apply(shape_ops.Concat(dim), *data)
 
 
-@mxnet_keywords('always_copy')
+@mxnet_keywords("always_copy")
 def concatenate(arrays, axis=0, **kwargs):
     """Join a list of arrays along ``axis``."""
     return concat(*arrays, dim=axis)
@@ -265,7 +265,7 @@ def _check_dot(lhs, rhs, ta, tb, what):
                          f"(transpose_a={ta}, transpose_b={tb})")
 
 
-@mxnet_keywords('forward_stype')
+@mxnet_keywords("forward_stype")
 def dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     """Matrix product: the last axis of ``lhs`` with the first axis of ``rhs``."""
     _check_dot(lhs, rhs, transpose_a, transpose_b, "dot")
@@ -279,7 +279,7 @@ def dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     return out
 
 
-@mxnet_keywords('forward_stype')
+@mxnet_keywords("forward_stype")
 def batch_dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     """Batched matrix product of 3-D arrays."""
     if lhs.ndim != 3 or rhs.ndim != 3:

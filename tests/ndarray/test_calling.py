@@ -178,3 +178,26 @@ def test_mxnet_arguments_without_effect_are_accepted():
         mx.nd.dot(x, x.T, forward_stype="default").asnumpy(), X @ X.T, rtol=1e-6
     )
     assert mx.nd.concatenate([x, x], always_copy=False).shape == (4, 3)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda x: mx.nd.softmax(x, use_length=True), "softmax: use_length=True is not supported"),
+        (lambda x: mx.nd.log_softmax(x, dtype="float64"), "log_softmax: dtype='float64'"),
+        (lambda x: mx.nd.norm(x, out_dtype="float64"), "norm: out_dtype='float64'"),
+        (lambda x: mx.nd.reshape(x, target_shape=(3, 2)), r"reshape: target_shape=\(3, 2\)"),
+        (lambda x: mx.nd.empty((2, 2), stype="csr"), "empty: stype='csr'"),
+    ],
+)
+def test_mxnet_arguments_paramlab_does_not_support_are_refused_unless_default(call, message):
+    with pytest.raises(NotImplementedError, match=message):
+        call(mx.nd.array(X))
+
+
+def test_mxnet_defaults_of_unsupported_arguments_are_accepted():
+    x = mx.nd.array(X)
+    soft = mx.nd.softmax(x, use_length=False, length=None, dtype=None)
+    np.testing.assert_allclose(soft.asnumpy(), np.exp(X) / np.exp(X).sum(-1, keepdims=True), 1e-6)
+    assert mx.nd.reshape(x, shape=(3, 2), target_shape=(), keep_highest=False).shape == (3, 2)
+    assert mx.nd.empty((2, 2), stype="default").shape == (2, 2)
