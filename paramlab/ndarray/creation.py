@@ -14,7 +14,7 @@ from ..context import as_context
 from ..ops import linalg
 from ..ops import shape as shape_ops
 from ..util import is_np_shape
-from ._calling import mxnet_keywords
+from ._keywords import mxnet_keywords
 from .ndarray import NDArray
 
 __all__ = [

@@ -10,7 +10,7 @@ from .._dtypes import canonical
 from ..ops import elementwise as ew
 from ..ops import nn_basic
 from ..ops import shape as shape_ops
-from ._calling import mxnet_keywords
+from ._keywords import mxnet_keywords
 from .ndarray import NDArray
 
 __all__ = [

@@ -36,6 +36,7 @@ from ..context import Context, as_context
 from ..ops import elementwise as ew
 from ..ops import reduce, shape
 from ..util import is_np_shape
+from ._keywords import mxnet_keywords
 
 __all__ = ["NDArray"]
 
@@ -80,6 +81,15 @@ def _unary(fn_cls, doc):
 
     method.__doc__ = doc
     return method
+
+
+def _into(result, out, op):
+    """``result``, or ``out`` holding it (MXNet's ``out=``)."""
+    if out is None:
+        return result
+    from ._calling import deliver
+
+    return deliver(result, out, op)
 
 
 class NDArray:
@@ -671,31 +681,41 @@ class NDArray:
         axes = reduce.normalize_axis(axis, self.ndim, exclude)
         return apply(fn_cls(axes, keepdims, not self._np_semantics, **kw), self)
 
-    def sum(self, axis=None, keepdims=False, exclude=False, **kwargs):
+    # the reductions take MXNet's out=, and sum, mean and prod NumPy's dtype= (computed in it)
+    @mxnet_keywords()
+    def sum(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Sum over ``axis`` (all axes by default)."""
-        return self._reduce(reduce.Sum, axis, keepdims, exclude)
+        data = self if dtype is None else self.astype(dtype, copy=False)
+        return _into(data._reduce(reduce.Sum, axis, keepdims, exclude), out, "sum")
 
-    def mean(self, axis=None, keepdims=False, exclude=False, **kwargs):
+    @mxnet_keywords()
+    def mean(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Mean over ``axis`` (all axes by default)."""
-        return self._reduce(reduce.Mean, axis, keepdims, exclude)
+        data = self if dtype is None else self.astype(dtype, copy=False)
+        return _into(data._reduce(reduce.Mean, axis, keepdims, exclude), out, "mean")
 
-    def max(self, axis=None, keepdims=False, exclude=False, **kwargs):
+    @mxnet_keywords()
+    def max(self, axis=None, keepdims=False, exclude=False, out=None, **kwargs):
         """Maximum over ``axis``."""
-        return self._reduce(reduce.Max, axis, keepdims, exclude)
+        return _into(self._reduce(reduce.Max, axis, keepdims, exclude), out, "max")
 
-    def min(self, axis=None, keepdims=False, exclude=False, **kwargs):
+    @mxnet_keywords()
+    def min(self, axis=None, keepdims=False, exclude=False, out=None, **kwargs):
         """Minimum over ``axis``."""
-        return self._reduce(reduce.Min, axis, keepdims, exclude)
+        return _into(self._reduce(reduce.Min, axis, keepdims, exclude), out, "min")
 
-    def prod(self, axis=None, keepdims=False, exclude=False, **kwargs):
+    @mxnet_keywords()
+    def prod(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Product over ``axis``."""
-        return self._reduce(reduce.Prod, axis, keepdims, exclude)
+        data = self if dtype is None else self.astype(dtype, copy=False)
+        return _into(data._reduce(reduce.Prod, axis, keepdims, exclude), out, "prod")
 
-    def norm(self, ord=2, axis=None, keepdims=False, **kwargs):
+    @mxnet_keywords(out_dtype=None)
+    def norm(self, ord=2, axis=None, keepdims=False, out=None, **kwargs):
         """The L2 (or L1, ``ord=1``) norm over ``axis`` (all axes by default)."""
         if ord not in (1, 2):
             raise ValueError(f"norm: ord must be 1 or 2, got {ord!r}")
-        return self._reduce(reduce.Norm, axis, keepdims, ord=ord)
+        return _into(self._reduce(reduce.Norm, axis, keepdims, ord=ord), out, "norm")
 
     def _arg(self, name, axis, keepdims):
         if axis is not None and not -max(self.ndim, 1) <= axis < max(self.ndim, 1):
@@ -724,8 +744,11 @@ class NDArray:
         return topk(self, axis=axis, k=k, ret_typ=ret_typ, is_ascend=is_ascend, dtype=dtype)
 
     # ------------------------------------------------------------------ shape
+    @mxnet_keywords("shape", "order")
     def reshape(self, *shape, reverse=False, **kwargs):
         """A reshaped array; accepts MXNet's codes 0, -1, -2, -3, -4."""
+        if kwargs.get("order", "C") != "C":
+            raise NotImplementedError(f"reshape: order={kwargs['order']!r} is not supported")
         if "shape" in kwargs:
             shape = kwargs.pop("shape")
         elif len(shape) == 1 and isinstance(shape[0], (tuple, list)):

@@ -27,7 +27,7 @@ from ..ops import conv as conv_ops
 from ..ops import elementwise as ew
 from ..ops import nn as nn_ops
 from ..ops import norm as norm_ops
-from ._calling import mxnet_keywords
+from ._keywords import mxnet_keywords
 from ._nn_args import (
     as_2d_geometry,
     check_array,

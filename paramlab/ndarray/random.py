@@ -6,7 +6,7 @@ from .. import _backend
 from .. import random as _random
 from .._dtypes import canonical, default_float
 from ..context import as_context
-from ._calling import mxnet_keywords
+from ._keywords import mxnet_keywords
 from .creation import normalize_shape
 from .ndarray import NDArray
 

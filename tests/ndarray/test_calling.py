@@ -201,3 +201,34 @@ def test_mxnet_defaults_of_unsupported_arguments_are_accepted():
     np.testing.assert_allclose(soft.asnumpy(), np.exp(X) / np.exp(X).sum(-1, keepdims=True), 1e-6)
     assert mx.nd.reshape(x, shape=(3, 2), target_shape=(), keep_highest=False).shape == (3, 2)
     assert mx.nd.empty((2, 2), stype="default").shape == (2, 2)
+
+
+# ----------------------------------------------------------------------------- methods
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "prod", "norm"])
+def test_reduction_methods_take_out_and_refuse_misspelt_keywords(method, ctx):
+    x = mx.nd.array(X, ctx=ctx)
+    expected = getattr(x, method)(axis=0) if method != "norm" else x.norm(axis=0)
+    out = mx.nd.zeros(expected.shape, ctx=ctx)
+    assert getattr(x, method)(axis=0, out=out) is out
+    np.testing.assert_allclose(out.asnumpy(), expected.asnumpy())
+    with pytest.raises(TypeError, match=rf"{method}: unexpected keyword argument 'axsi'"):
+        getattr(x, method)(axsi=0)
+
+
+def test_reshape_method_refuses_misspelt_keywords():
+    x = mx.nd.array(X)
+    assert x.reshape(shape=(3, 2)).shape == (3, 2)
+    with pytest.raises(TypeError, match="reshape: unexpected keyword argument 'revers'"):
+        x.reshape((3, 2), revers=True)
+    with pytest.raises(NotImplementedError, match="order='F'"):
+        mx.np.array(X).reshape((3, 2), order="F")
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "prod"])
+def test_numpy_reductions_compute_in_the_dtype_asked(method):
+    x = mx.np.array([[1, 2], [3, 4]], dtype="float16")
+    result = getattr(x, method)(axis=0, dtype="float64")
+    assert result.dtype == np.float64
+    np.testing.assert_allclose(
+        result.asnumpy(), getattr(np.array([[1, 2], [3, 4]], np.float64), method)(axis=0)
+    )

@@ -20,7 +20,7 @@ from ..._dtypes import canonical, default_float
 from ...base import MXNetError
 from ...context import as_context, current_context
 from ...ops import elementwise as ew
-from .._calling import mxnet_keywords
+from .._keywords import mxnet_keywords
 from ..creation import normalize_shape
 from ..ndarray import NDArray
 from . import _kernels as kern

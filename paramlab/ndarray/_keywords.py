@@ -1,0 +1,55 @@
+"""MXNet's keyword names for functions and methods whose ``**kwargs`` take its arguments.
+
+MXNet rejects a keyword its operator does not have (``mx.nd.sum(x, axsi=0)`` raises
+"Cannot find argument"). A paramlab function whose ``**kwargs`` take MXNet's arguments
+that have no effect here (``name``, storage hints) is declared with
+:func:`mxnet_keywords`, which refuses every other keyword instead of ignoring a
+misspelt one, and refuses MXNet arguments paramlab does not implement unless they
+carry MXNet's default.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+__all__ = ["mxnet_keywords"]
+
+
+def mxnet_keywords(*ignored, **unsupported):
+    """Decorator: the function's ``**kwargs`` take MXNet's ``name``, the arguments
+    ``ignored`` (with no effect here, whatever their value) and the arguments
+    ``unsupported`` at their MXNet default (given as the keyword's value; None is taken
+    too). Another value of those is a NotImplementedError, any other keyword a
+    TypeError, each naming the function."""
+
+    def decorate(function):
+        op = function.__name__
+        takes = {
+            name
+            for name, p in inspect.signature(function).parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name != "self"
+        }
+        accepted = frozenset(takes | {"name", *ignored, *unsupported})
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            if kwargs:
+                if not accepted.issuperset(kwargs):
+                    unknown = sorted(set(kwargs) - accepted)
+                    raise TypeError(
+                        f"{op}: unexpected keyword argument {unknown[0]!r}; it takes "
+                        f"{', '.join(sorted(accepted))}"
+                    )
+                for key, default in unsupported.items():
+                    value = kwargs.pop(key, None)
+                    if value is not None and value != default:
+                        raise NotImplementedError(
+                            f"{op}: {key}={value!r} is not supported (only MXNet's default, "
+                            f"{default!r})"
+                        )
+            return function(*args, **kwargs)
+
+        return checked
+
+    return decorate
