@@ -984,7 +984,7 @@ class Constant(Parameter):
     ([[1.0, 2.0], [3.0, 4.0]], 'null')
     """
 
-    def __init__(self, name, value=None, **kwargs):
+    def __init__(self, name, value=None):
         if value is None and not isinstance(name, str):
             name, value = "const", name
         if value is None:

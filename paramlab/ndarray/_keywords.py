@@ -17,20 +17,20 @@ __all__ = ["mxnet_keywords"]
 
 
 def mxnet_keywords(*ignored, **unsupported):
-    """Decorator: the function's ``**kwargs`` take MXNet's ``name``, the arguments
-    ``ignored`` (with no effect here, whatever their value) and the arguments
-    ``unsupported`` at their MXNet default (given as the keyword's value; None is taken
-    too). Another value of those is a NotImplementedError, any other keyword a
-    TypeError, each naming the function."""
+    """Decorator: the function's ``**kwargs`` take the arguments ``ignored`` (MXNet's,
+    with no effect here whatever their value, such as an operator's ``name``) and the
+    arguments ``unsupported`` at their MXNet default (given as the keyword's value; None
+    is taken too). Another value of those is a NotImplementedError, any other keyword a
+    TypeError, each naming the function (the class, for a constructor)."""
 
     def decorate(function):
-        op = function.__name__
+        op = function.__qualname__.removesuffix(".__init__")
         takes = {
             name
             for name, p in inspect.signature(function).parameters.items()
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name != "self"
         }
-        accepted = frozenset(takes | {"name", *ignored, *unsupported})
+        accepted = frozenset(takes | {*ignored, *unsupported})
 
         @functools.wraps(function)
         def checked(*args, **kwargs):

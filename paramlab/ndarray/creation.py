@@ -75,20 +75,20 @@ def _filled(shape, ctx, dtype, fill, cls=NDArray, what="zeros"):
     return _new(cls, raw, ctx)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
     """An array of zeros (float32 by default)."""
     out = _filled(shape, ctx, dtype, 0, what="zeros")
     return out if stype in (None, "default") else out.tostype(stype)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def ones(shape, ctx=None, dtype=None, **kwargs):
     """An array of ones (float32 by default)."""
     return _filled(shape, ctx, dtype, 1, what="ones")
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def full(shape, val, ctx=None, dtype=None, out=None, **kwargs):
     """An array filled with ``val`` (float32 by default)."""
     result = _filled(shape, ctx, dtype, val, what="full")
@@ -98,25 +98,25 @@ def full(shape, val, ctx=None, dtype=None, out=None, **kwargs):
     return result
 
 
-@mxnet_keywords(stype="default")
+@mxnet_keywords("name", stype="default")
 def empty(shape, ctx=None, dtype=None, **kwargs):
     """An uninitialized array (float32 by default)."""
     return _filled(shape, ctx, dtype, None, what="empty")
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def zeros_like(data, **kwargs):
     """Zeros with ``data``'s shape, dtype and context."""
     return _filled(data.shape, data.context, data.dtype, 0, type(data)._result_cls)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def ones_like(data, **kwargs):
     """Ones with ``data``'s shape, dtype and context."""
     return _filled(data.shape, data.context, data.dtype, 1, type(data)._result_cls)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def full_like(data, fill_value, **kwargs):
     """``fill_value`` with ``data``'s shape, dtype and context."""
     return _filled(data.shape, data.context, data.dtype, fill_value, type(data)._result_cls)
@@ -190,7 +190,7 @@ def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dty
     return _new(cls, _backend.to_context(host, ctx), ctx)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
     """A 2-D array with ones on the ``k``-th diagonal."""
     ctx = as_context(ctx, "eye: ctx")
@@ -210,7 +210,7 @@ def _arrays(what, data):
     return data
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def concat(*data, dim=1, **kwargs):
     """Join arrays along ``dim`` (MXNet's ``concat``)."""
     data = _arrays("concat", data)
@@ -225,13 +225,13 @@ def concat(*data, dim=1, **kwargs):
     return apply(shape_ops.Concat(dim), *data)
 
 
-@mxnet_keywords("always_copy")
+@mxnet_keywords("name", "always_copy")
 def concatenate(arrays, axis=0, **kwargs):
     """Join a list of arrays along ``axis``."""
     return concat(*arrays, dim=axis)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def stack(*data, axis=0, **kwargs):
     """Stack arrays of equal shape along a new ``axis``."""
     data = _arrays("stack", data)
@@ -265,7 +265,7 @@ def _check_dot(lhs, rhs, ta, tb, what):
                          f"(transpose_a={ta}, transpose_b={tb})")
 
 
-@mxnet_keywords("forward_stype")
+@mxnet_keywords("name", "forward_stype")
 def dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     """Matrix product: the last axis of ``lhs`` with the first axis of ``rhs``."""
     _check_dot(lhs, rhs, transpose_a, transpose_b, "dot")
@@ -279,7 +279,7 @@ def dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     return out
 
 
-@mxnet_keywords("forward_stype")
+@mxnet_keywords("name", "forward_stype")
 def batch_dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     """Batched matrix product of 3-D arrays."""
     if lhs.ndim != 3 or rhs.ndim != 3:
@@ -291,7 +291,7 @@ def batch_dot(lhs, rhs, transpose_a=False, transpose_b=False, **kwargs):
     return apply(linalg.BatchDot(transpose_a, transpose_b), lhs, rhs)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype="float32", **kwargs):
     """One-hot encoding: a new last axis of length ``depth``."""
     dt = canonical(dtype, "one_hot: dtype")

@@ -205,37 +205,37 @@ def minimum(lhs, rhs):
     return _nd(rhs, "minimum").minimum(lhs)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def sum(data, axis=None, keepdims=False, exclude=False, **kwargs):
     """Sum over ``axis``."""
     return _nd(data, "sum").sum(axis=axis, keepdims=keepdims, exclude=exclude)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def mean(data, axis=None, keepdims=False, exclude=False, **kwargs):
     """Mean over ``axis``."""
     return _nd(data, "mean").mean(axis=axis, keepdims=keepdims, exclude=exclude)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def max(data, axis=None, keepdims=False, exclude=False, **kwargs):
     """Maximum over ``axis``."""
     return _nd(data, "max").max(axis=axis, keepdims=keepdims, exclude=exclude)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def min(data, axis=None, keepdims=False, exclude=False, **kwargs):
     """Minimum over ``axis``."""
     return _nd(data, "min").min(axis=axis, keepdims=keepdims, exclude=exclude)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def prod(data, axis=None, keepdims=False, exclude=False, **kwargs):
     """Product over ``axis``."""
     return _nd(data, "prod").prod(axis=axis, keepdims=keepdims, exclude=exclude)
 
 
-@mxnet_keywords(out_dtype=None)
+@mxnet_keywords("name", out_dtype=None)
 def norm(data, ord=2, axis=None, keepdims=False, **kwargs):
     """L2 (or L1) norm over ``axis``."""
     return _nd(data, "norm").norm(ord=ord, axis=axis, keepdims=keepdims)
@@ -256,7 +256,7 @@ def transpose(data, axes=()):
     return _nd(data, "transpose").transpose(*(axes or ()))
 
 
-@mxnet_keywords(keep_highest=False, target_shape=())
+@mxnet_keywords("name", keep_highest=False, target_shape=())
 def reshape(data, shape, reverse=False, **kwargs):
     """Reshape with MXNet's special codes."""
     return _nd(data, "reshape").reshape(shape, reverse=reverse)
@@ -356,13 +356,13 @@ def topk(data, axis=-1, k=1, ret_typ="indices", is_ascend=False, dtype="float32"
     return val if ret_typ == "value" else [val, ind]
 
 
-@mxnet_keywords(dtype=None, length=None, use_length=False)
+@mxnet_keywords("name", dtype=None, length=None, use_length=False)
 def softmax(data, axis=-1, temperature=None, **kwargs):
     """Softmax along ``axis``."""
     return apply(nn_basic.Softmax(axis, temperature), _nd(data, "softmax"))
 
 
-@mxnet_keywords(dtype=None, use_length=False)
+@mxnet_keywords("name", dtype=None, use_length=False)
 def log_softmax(data, axis=-1, temperature=None, **kwargs):
     """Log-softmax along ``axis``."""
     return apply(nn_basic.LogSoftmax(axis, temperature), _nd(data, "log_softmax"))

@@ -682,35 +682,35 @@ class NDArray:
         return apply(fn_cls(axes, keepdims, not self._np_semantics, **kw), self)
 
     # the reductions take MXNet's out=, and sum, mean and prod NumPy's dtype= (computed in it)
-    @mxnet_keywords()
+    @mxnet_keywords("name")
     def sum(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Sum over ``axis`` (all axes by default)."""
         data = self if dtype is None else self.astype(dtype, copy=False)
         return _into(data._reduce(reduce.Sum, axis, keepdims, exclude), out, "sum")
 
-    @mxnet_keywords()
+    @mxnet_keywords("name")
     def mean(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Mean over ``axis`` (all axes by default)."""
         data = self if dtype is None else self.astype(dtype, copy=False)
         return _into(data._reduce(reduce.Mean, axis, keepdims, exclude), out, "mean")
 
-    @mxnet_keywords()
+    @mxnet_keywords("name")
     def max(self, axis=None, keepdims=False, exclude=False, out=None, **kwargs):
         """Maximum over ``axis``."""
         return _into(self._reduce(reduce.Max, axis, keepdims, exclude), out, "max")
 
-    @mxnet_keywords()
+    @mxnet_keywords("name")
     def min(self, axis=None, keepdims=False, exclude=False, out=None, **kwargs):
         """Minimum over ``axis``."""
         return _into(self._reduce(reduce.Min, axis, keepdims, exclude), out, "min")
 
-    @mxnet_keywords()
+    @mxnet_keywords("name")
     def prod(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Product over ``axis``."""
         data = self if dtype is None else self.astype(dtype, copy=False)
         return _into(data._reduce(reduce.Prod, axis, keepdims, exclude), out, "prod")
 
-    @mxnet_keywords(out_dtype=None)
+    @mxnet_keywords("name", out_dtype=None)
     def norm(self, ord=2, axis=None, keepdims=False, out=None, **kwargs):
         """The L2 (or L1, ``ord=1``) norm over ``axis`` (all axes by default)."""
         if ord not in (1, 2):
@@ -744,7 +744,7 @@ class NDArray:
         return topk(self, axis=axis, k=k, ret_typ=ret_typ, is_ascend=is_ascend, dtype=dtype)
 
     # ------------------------------------------------------------------ shape
-    @mxnet_keywords("shape", "order")
+    @mxnet_keywords("name", "shape", "order")
     def reshape(self, *shape, reverse=False, **kwargs):
         """A reshaped array; accepts MXNet's codes 0, -1, -2, -3, -4."""
         if kwargs.get("order", "C") != "C":

@@ -68,7 +68,7 @@ LEAKY_TYPES = ("elu", "gelu", "leaky", "prelu", "rrelu", "selu")
 # ----------------------------------------------------------------------------- dense
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def FullyConnected(
     data=None,
     weight=None,
@@ -120,7 +120,7 @@ def FullyConnected(
 # ----------------------------------------------------------------------------- activations
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def Activation(data=None, act_type=None, out=None, name=None, **kwargs):
     """Elementwise activation: ``relu``, ``sigmoid``, ``tanh``, ``softrelu`` or ``softsign``.
 
@@ -151,7 +151,7 @@ def _prelu_view(data, gamma, op):
     return tuple(view)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def LeakyReLU(
     data=None,
     gamma=None,
@@ -229,7 +229,7 @@ def _softmax_output_layout(data, label, multi_output, preserve_shape, op):
     return 1, [data.shape[:1]]
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def SoftmaxOutput(
     data=None,
     label=None,
@@ -295,7 +295,7 @@ def SoftmaxOutput(
 Softmax = SoftmaxOutput
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def softmax_cross_entropy(data=None, label=None, out=None, name=None, **kwargs):
     """Total cross-entropy ``sum_i -log softmax(data_i)[label_i]`` of a 2-D batch, shape ``(1,)``.
 
@@ -317,7 +317,7 @@ def softmax_cross_entropy(data=None, label=None, out=None, name=None, **kwargs):
 # ----------------------------------------------------------------------------- dropout
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def Dropout(
     data=None, p=0.5, mode="training", axes=(), cudnn_off=False, out=None, name=None, **kwargs
 ):
@@ -369,7 +369,7 @@ def _norm_axis(axis, data, op):
     return axis % data.ndim
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def BatchNorm(
     data=None,
     gamma=None,
@@ -438,7 +438,7 @@ def BatchNorm(
     return list(result) if output_mean_var else emit(result, out)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def LayerNorm(
     data=None,
     gamma=None,
@@ -477,7 +477,7 @@ def LayerNorm(
 # ----------------------------------------------------------------------------- embedding
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def Embedding(
     data=None,
     weight=None,
@@ -520,7 +520,7 @@ def Embedding(
 # ----------------------------------------------------------------------------- convolution
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def Convolution(
     data=None,
     weight=None,
@@ -588,7 +588,7 @@ def Convolution(
     return emit(apply(fn, *inputs), out)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def Pooling(
     data=None,
     kernel=(),

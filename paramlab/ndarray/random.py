@@ -39,7 +39,7 @@ def _deliver(arr, out):
     return arr.copyto(out)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def uniform(low=0.0, high=1.0, shape=None, dtype=None, ctx=None, out=None, cls=NDArray, **kw):
     """Values drawn from U[low, high)."""
     arr = _target(shape, dtype, ctx, out, "uniform", cls)
@@ -47,7 +47,7 @@ def uniform(low=0.0, high=1.0, shape=None, dtype=None, ctx=None, out=None, cls=N
     return _deliver(arr, out)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def normal(loc=0.0, scale=1.0, shape=None, dtype=None, ctx=None, out=None, cls=NDArray, **kw):
     """Values drawn from N(loc, scale**2)."""
     if scale < 0:
@@ -57,13 +57,13 @@ def normal(loc=0.0, scale=1.0, shape=None, dtype=None, ctx=None, out=None, cls=N
     return _deliver(arr, out)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def randn(*shape, loc=0.0, scale=1.0, dtype=None, ctx=None, **kw):
     """Standard normal values of the given shape."""
     return normal(loc, scale, shape=shape or (1,), dtype=dtype, ctx=ctx)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def randint(low, high, shape=None, dtype=None, ctx=None, out=None, cls=NDArray, **kw):
     """Integers drawn uniformly from [low, high) (int32 by default)."""
     ctx = as_context(ctx, "randint: ctx")
@@ -78,7 +78,7 @@ def randint(low, high, shape=None, dtype=None, ctx=None, out=None, cls=NDArray, 
     return cls._wrap(raw, ctx)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def shuffle(data, **kw):
     """A copy of ``data`` with its first axis randomly permuted."""
     perm = _random.draw_permutation(data.shape[0], data.context)

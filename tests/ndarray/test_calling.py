@@ -232,3 +232,13 @@ def test_numpy_reductions_compute_in_the_dtype_asked(method):
     np.testing.assert_allclose(
         result.asnumpy(), getattr(np.array([[1, 2], [3, 4]], np.float64), method)(axis=0)
     )
+
+
+def test_gluon_constructors_refuse_misspelt_keywords():
+    data = mx.gluon.data.ArrayDataset(mx.nd.ones((4, 2)))
+    loader = mx.gluon.data.DataLoader(data, batch_size=2, pin_memory=True, num_workers=2)
+    assert len(list(loader)) == 2  # MXNet's worker options are accepted (loading stays in-process)
+    with pytest.raises(TypeError, match="DataLoader: unexpected keyword argument 'batch_sise'"):
+        mx.gluon.data.DataLoader(data, batch_sise=2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'dtype'"):
+        mx.gluon.Constant("c", [1.0], dtype="float64")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import ndarray as nd
+from ...ndarray._keywords import mxnet_keywords
 from ...ndarray.ndarray import NDArray
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -33,9 +34,13 @@ class DataLoader:
         Visit samples in a new random order each epoch (paramlab's seeded stream).
     last_batch : {'keep', 'discard', 'rollover'}
     sampler, batch_sampler, batchify_fn
-        As in MXNet. ``num_workers`` is accepted; loading runs in the main process.
+        As in MXNet. ``num_workers`` and MXNet's worker options (``pin_memory``, ``prefetch``,
+        ``thread_pool``, ``timeout``, ...) are accepted; loading runs in the main process.
     """
 
+    @mxnet_keywords(
+        "pin_memory", "pin_device_id", "prefetch", "thread_pool", "timeout", "auto_reload"
+    )
     def __init__(
         self,
         dataset,

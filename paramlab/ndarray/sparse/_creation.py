@@ -414,7 +414,7 @@ def _csr_from_external(matrix, shape, ctx, dtype):
 
 
 # --------------------------------------------------------------------------- zeros and copies
-@mxnet_keywords()
+@mxnet_keywords("name")
 def zeros(stype, shape, ctx=None, dtype=None, **kwargs):
     """An all-zero array of storage type ``stype`` (no stored values for sparse types).
 
@@ -452,7 +452,7 @@ def empty(stype, shape, ctx=None, dtype=None):
     return zeros(stype, shape, ctx, dtype)
 
 
-@mxnet_keywords()
+@mxnet_keywords("name")
 def zeros_like(data, **kwargs):
     """Zeros with ``data``'s storage type, shape, dtype and context."""
     if not isinstance(data, NDArray):
