@@ -43,13 +43,28 @@ def mxnet_keywords(*ignored, **unsupported):
                     )
                 for key, default in unsupported.items():
                     value = kwargs.pop(key, None)
-                    if value is not None and value != default:
+                    if value is not None and not _same(value, default):
+                        given = (
+                            f"an array of shape {value.shape}"
+                            if hasattr(value, "shape")
+                            else repr(value)
+                        )
                         raise NotImplementedError(
-                            f"{op}: {key}={value!r} is not supported (only MXNet's default, "
-                            f"{default!r})"
+                            f"{op}: {key} other than MXNet's default {default!r} is not "
+                            f"supported, got {given}"
                         )
             return function(*args, **kwargs)
 
         return checked
 
     return decorate
+
+
+def _same(value, default) -> bool:
+    """Whether ``value`` is MXNet's ``default`` (an array given for it never is)."""
+    if value is default:
+        return True
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):  # arrays compare elementwise
+        return False
