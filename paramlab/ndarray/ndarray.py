@@ -748,7 +748,9 @@ class NDArray:
     def reshape(self, *shape, reverse=False, **kwargs):
         """A reshaped array; accepts MXNet's codes 0, -1, -2, -3, -4."""
         if kwargs.get("order", "C") != "C":
-            raise NotImplementedError(f"reshape: order={kwargs['order']!r} is not supported")
+            raise NotImplementedError(
+                f"reshape: order other than 'C' is not supported, got {kwargs['order']!r}"
+            )
         if "shape" in kwargs:
             shape = kwargs.pop("shape")
         elif len(shape) == 1 and isinstance(shape[0], (tuple, list)):
