@@ -169,15 +169,9 @@ def _stored_shape(shape, name):
 
     ``-1`` (NumPy-shape's unknown) is accepted and stored as 0; ValueError below -1.
     """
-    if type(shape) is tuple:
-        for d in shape:
-            if type(d) is not int or d < 0:
-                break
-        else:
-            return shape  # the usual spelling: already as kept
     shape = _shape_tuple(shape, name)
-    _check_dims(shape, name)
-    if shape is not None and -1 in shape:
+    if shape and min(shape) < 0:
+        _check_dims(shape, name)
         shape = tuple(0 if d == -1 else d for d in shape)
     return shape
 

@@ -42,6 +42,7 @@ from .._autograd import state as _ag_state
 from .._dtypes import canonical
 from ..base import MXNetError
 from ..context import current_context
+from ..ndarray import creation as _creation
 from ..ndarray.ndarray import NDArray
 from . import _theory
 
@@ -195,14 +196,6 @@ def normalize_shape(shape, dtype, who: str) -> tuple[tuple, np.dtype]:
     if any(d < 0 for d in dims):
         raise ValueError(f"{who}.theory: dimensions must be non-negative, got {shape!r}")
     return dims, canonical(dtype, f"{who}.theory: dtype")
-
-
-def _dense_zeros_like(arr: NDArray) -> NDArray:
-    """A dense zero array of ``arr``'s shape and dtype on its context."""
-    ctx = arr.context
-    with _backend.device_scope(ctx):
-        raw = _backend.xp_for(ctx).zeros(arr.shape, arr.dtype)
-    return NDArray._wrap(raw, ctx)
 
 
 def fill_value(arr: NDArray, value) -> None:
@@ -382,7 +375,7 @@ class Initializer:
         """
         arr._check_write()
         ctx = arr.context
-        target = arr if arr.stype == "default" else _dense_zeros_like(arr)
+        target = arr if arr.stype == "default" else _creation.zeros_like(arr)  # dense
         if current_context() == ctx:  # already current (the usual case): nothing to enter
             hook(desc, target)
         else:

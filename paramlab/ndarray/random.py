@@ -15,7 +15,7 @@ __all__ = ["uniform", "normal", "randn", "randint", "shuffle"]
 
 def _target(shape, dtype, ctx, out, what, cls):
     """The dense array to draw into: ``out`` itself, a dense one of its shape when ``out``
-    is sparse (written into it by :func:`_deliver`), or a new one."""
+    is sparse (written into it by :func:`_finish_draw`), or a new one."""
     if out is not None:
         if not isinstance(out, NDArray):
             raise TypeError(f"{what}: out must be an NDArray, got {type(out).__name__}")
@@ -31,7 +31,7 @@ def _target(shape, dtype, ctx, out, what, cls):
         return cls._wrap(xp.empty(shape, dt), ctx)
 
 
-def _deliver(arr, out):
+def _finish_draw(arr, out):
     """``arr``, drawn in place; or ``out`` once a sparse ``out`` has taken ``arr``'s values."""
     if out is None or out is arr:
         arr._bump()
@@ -44,7 +44,7 @@ def uniform(low=0.0, high=1.0, shape=None, dtype=None, ctx=None, out=None, cls=N
     """Values drawn from U[low, high)."""
     arr = _target(shape, dtype, ctx, out, "uniform", cls)
     _random.fill_uniform(arr._data, float(low), float(high), arr.context)
-    return _deliver(arr, out)
+    return _finish_draw(arr, out)
 
 
 @mxnet_keywords("name")
@@ -54,7 +54,7 @@ def normal(loc=0.0, scale=1.0, shape=None, dtype=None, ctx=None, out=None, cls=N
         raise ValueError(f"normal: scale must be non-negative, got {scale!r}")
     arr = _target(shape, dtype, ctx, out, "normal", cls)
     _random.fill_normal(arr._data, float(loc), float(scale), arr.context)
-    return _deliver(arr, out)
+    return _finish_draw(arr, out)
 
 
 @mxnet_keywords("name")
