@@ -210,7 +210,7 @@ def _arrays(what, data):
     return data
 
 
-@mxnet_keywords("name")
+@mxnet_keywords("name", "num_args")
 def concat(*data, dim=1, **kwargs):
     """Join arrays along ``dim`` (MXNet's ``concat``)."""
     data = _arrays("concat", data)
@@ -231,7 +231,7 @@ def concatenate(arrays, axis=0, **kwargs):
     return concat(*arrays, dim=axis)
 
 
-@mxnet_keywords("name")
+@mxnet_keywords("name", "num_args")
 def stack(*data, axis=0, **kwargs):
     """Stack arrays of equal shape along a new ``axis``."""
     data = _arrays("stack", data)

@@ -389,7 +389,8 @@ def stop_gradient(data):
 BlockGrad = stop_gradient
 
 
-def add_n(*args):
+@mxnet_keywords("name", "num_args")
+def add_n(*args, **kwargs):
     """The sum of several arrays of the same shape."""
     if not args:
         raise ValueError("add_n: at least one array is required")

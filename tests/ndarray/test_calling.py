@@ -178,6 +178,9 @@ def test_mxnet_arguments_without_effect_are_accepted():
         mx.nd.dot(x, x.T, forward_stype="default").asnumpy(), X @ X.T, rtol=1e-6
     )
     assert mx.nd.concatenate([x, x], always_copy=False).shape == (4, 3)
+    assert mx.nd.concat(x, x, dim=0, num_args=2).shape == (4, 3)
+    assert mx.nd.stack(x, x, num_args=2).shape == (2, 2, 3)
+    np.testing.assert_allclose(mx.nd.add_n(x, x, num_args=2).asnumpy(), 2 * X)
 
 
 @pytest.mark.parametrize(
