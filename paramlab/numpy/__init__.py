@@ -10,6 +10,7 @@ import numpy as _onp
 
 from ..ndarray import creation as _creation
 from ..ndarray import functions as _f
+from ..ndarray._calling import with_out as _with_out
 from . import random
 from .multiarray import ndarray
 
@@ -239,3 +240,16 @@ class linalg:  # noqa: N801 - a namespace, as mx.np.linalg
     @staticmethod
     def norm(x, ord=None, axis=None, keepdims=False):
         return x.norm(ord=2 if ord is None else ord, axis=axis, keepdims=keepdims)
+
+
+# the functions that take ``out=`` in MXNet's mx.np (the result is written into it and returned)
+_with_out(
+    globals(),
+    [
+        "full", "zeros_like", "ones_like", "full_like", "dot", "matmul", "concatenate", "stack",
+        "reshape", "squeeze", "exp", "log", "sqrt", "square", "abs", "absolute", "sign", "tanh",
+        "sin", "cos", "maximum", "minimum", "clip", "sum", "mean", "max", "min", "prod", "argmax",
+        "argmin", "add", "subtract", "multiply", "divide", "power", "negative", "std", "var",
+        "all", "any", "log1p", "expm1", "floor", "ceil", "round", "take",
+    ],
+)  # fmt: skip

@@ -249,3 +249,35 @@ def test_gluon_constructors_refuse_misspelt_keywords():
         mx.gluon.data.DataLoader(data, batch_sise=2)
     with pytest.raises(TypeError, match="unexpected keyword argument 'dtype'"):
         mx.gluon.Constant("c", [1.0], dtype="float64")
+
+
+# ----------------------------------------------------------------------------- mx.np
+NP_CALLS = {
+    "add": (lambda a, o: mx.np.add(a, a, out=o), X + X),
+    "multiply": (lambda a, o: mx.np.multiply(a, 2.0, out=o), X * 2),
+    "exp": (lambda a, o: mx.np.exp(a, out=o), np.exp(X)),
+    "clip": (lambda a, o: mx.np.clip(a, 0.5, 1.0, out=o), np.clip(X, 0.5, 1.0)),
+    "sum": (lambda a, o: mx.np.sum(a, axis=0, out=o), X.sum(0)),
+    "sum_all": (lambda a, o: mx.np.sum(a, out=o), X.sum()),
+    "mean": (lambda a, o: mx.np.mean(a, axis=1, out=o), X.mean(1)),
+    "dot": (lambda a, o: mx.np.dot(a, a.T, out=o), X @ X.T),
+    "concatenate": (lambda a, o: mx.np.concatenate([a, a], out=o), np.concatenate([X, X])),
+    "reshape": (lambda a, o: mx.np.reshape(a, (3, 2), out=o), X.reshape(3, 2)),
+    "ones_like": (lambda a, o: mx.np.ones_like(a, out=o), np.ones((2, 3))),
+}
+
+
+@pytest.mark.parametrize("name", list(NP_CALLS))
+def test_numpy_functions_write_into_out(name, ctx):
+    call, expected = NP_CALLS[name]
+    a = mx.np.array(X, ctx=ctx)
+    out = mx.np.zeros(np.shape(expected), ctx=ctx)
+    assert call(a, out) is out
+    np.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-6)
+
+
+def test_numpy_out_of_another_shape_is_refused_and_left_unchanged():
+    out = mx.np.zeros((3,))
+    with pytest.raises(ValueError, match=r"sum: out has shape \(3,\), the result has shape \(\)"):
+        mx.np.sum(mx.np.array(X), out=out)
+    np.testing.assert_array_equal(out.asnumpy(), 0)
