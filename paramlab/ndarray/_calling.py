@@ -15,9 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from .ndarray import NDArray
-
-__all__ = ["accepting_out", "deliver", "with_out"]
+__all__ = ["accepting_out", "deliver", "emit", "with_out"]
 
 
 def accepting_out(op):
@@ -30,12 +28,14 @@ def accepting_out(op):
 
     @functools.wraps(op)
     def operator(*args, out=None, **kwargs):
-        result = op(*args, **kwargs)
-        if out is None:
-            return result
-        return deliver(result, out, op.__name__)
+        return emit(op(*args, **kwargs), out, op.__name__)
 
     return operator
+
+
+def emit(result, out, op: str = "out"):
+    """``result``, or ``out`` holding it when ``out`` is given (MXNet's ``out=``)."""
+    return result if out is None else deliver(result, out, op)
 
 
 def deliver(result, out, op: str):
@@ -44,6 +44,8 @@ def deliver(result, out, op: str):
     TypeError when ``out`` is not an NDArray or the operator gives several arrays,
     ValueError when the shapes differ; ``out`` is unchanged then.
     """
+    from .ndarray import NDArray  # (imported here: ndarray.py itself imports this module)
+
     if not isinstance(out, NDArray):
         raise TypeError(f"{op}: out must be an NDArray, got {type(out).__name__}")
     if not isinstance(result, NDArray):

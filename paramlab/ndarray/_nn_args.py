@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _backend
 from .. import random as _random
-from ._calling import deliver
+from ._calling import emit
 from .ndarray import NDArray
 
 __all__ = [
@@ -104,11 +104,6 @@ def as_2d_geometry(values):
     if len(kernel) == 2:
         return kernel, stride, dilate, pad
     return (1, kernel[0]), (1, stride[0]), (1, dilate[0]), (0, pad[0])
-
-
-def emit(result, out, op="out"):
-    """Write ``result`` into ``out`` when given (MXNet's ``out=``), else return it."""
-    return result if out is None else deliver(result, out, op)
 
 
 def draw_uniform(shape, dtype, low, high, ctx):

@@ -36,6 +36,7 @@ from ..context import Context, as_context
 from ..ops import elementwise as ew
 from ..ops import reduce, shape
 from ..util import is_np_shape
+from ._calling import emit
 from ._keywords import mxnet_keywords
 
 __all__ = ["NDArray"]
@@ -81,15 +82,6 @@ def _unary(fn_cls, doc):
 
     method.__doc__ = doc
     return method
-
-
-def _into(result, out, op):
-    """``result``, or ``out`` holding it (MXNet's ``out=``)."""
-    if out is None:
-        return result
-    from ._calling import deliver
-
-    return deliver(result, out, op)
 
 
 class NDArray:
@@ -686,36 +678,36 @@ class NDArray:
     def sum(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Sum over ``axis`` (all axes by default)."""
         data = self if dtype is None else self.astype(dtype, copy=False)
-        return _into(data._reduce(reduce.Sum, axis, keepdims, exclude), out, "sum")
+        return emit(data._reduce(reduce.Sum, axis, keepdims, exclude), out, "sum")
 
     @mxnet_keywords("name")
     def mean(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Mean over ``axis`` (all axes by default)."""
         data = self if dtype is None else self.astype(dtype, copy=False)
-        return _into(data._reduce(reduce.Mean, axis, keepdims, exclude), out, "mean")
+        return emit(data._reduce(reduce.Mean, axis, keepdims, exclude), out, "mean")
 
     @mxnet_keywords("name")
     def max(self, axis=None, keepdims=False, exclude=False, out=None, **kwargs):
         """Maximum over ``axis``."""
-        return _into(self._reduce(reduce.Max, axis, keepdims, exclude), out, "max")
+        return emit(self._reduce(reduce.Max, axis, keepdims, exclude), out, "max")
 
     @mxnet_keywords("name")
     def min(self, axis=None, keepdims=False, exclude=False, out=None, **kwargs):
         """Minimum over ``axis``."""
-        return _into(self._reduce(reduce.Min, axis, keepdims, exclude), out, "min")
+        return emit(self._reduce(reduce.Min, axis, keepdims, exclude), out, "min")
 
     @mxnet_keywords("name")
     def prod(self, axis=None, keepdims=False, exclude=False, out=None, dtype=None, **kwargs):
         """Product over ``axis``."""
         data = self if dtype is None else self.astype(dtype, copy=False)
-        return _into(data._reduce(reduce.Prod, axis, keepdims, exclude), out, "prod")
+        return emit(data._reduce(reduce.Prod, axis, keepdims, exclude), out, "prod")
 
     @mxnet_keywords("name", out_dtype=None)
     def norm(self, ord=2, axis=None, keepdims=False, out=None, **kwargs):
         """The L2 (or L1, ``ord=1``) norm over ``axis`` (all axes by default)."""
         if ord not in (1, 2):
             raise ValueError(f"norm: ord must be 1 or 2, got {ord!r}")
-        return _into(self._reduce(reduce.Norm, axis, keepdims, ord=ord), out, "norm")
+        return emit(self._reduce(reduce.Norm, axis, keepdims, ord=ord), out, "norm")
 
     def _arg(self, name, axis, keepdims):
         if axis is not None and not -max(self.ndim, 1) <= axis < max(self.ndim, 1):
